@@ -1,0 +1,20 @@
+// `stagerack --headless`: the engine under JACK, driven by signals (MIDI, OSC and NSM come later).
+#pragma once
+
+#include "engine/JackBackend.h"
+
+#include <string>
+
+namespace stagerack::app {
+
+struct HeadlessOptions {
+    engine::JackOptions jack;
+    std::string chain;
+    double statusInterval = 0.0; // seconds between status lines on stdout; 0 = none
+    double runSeconds = 0.0;     // stop after this long (tests); 0 = until SIGINT/SIGTERM
+};
+
+// Returns the process exit code.
+int runHeadless(const HeadlessOptions& options);
+
+} // namespace stagerack::app

@@ -1,0 +1,87 @@
+#include "engine/Registry.h"
+
+#include "effects/delay/Delay.h"
+#include "effects/dynamics/Gate.h"
+#include "effects/utility/Utility.h"
+#include "engine/Error.h"
+
+#include <charconv>
+#include <cmath>
+#include <cstdio>
+#include <string>
+
+namespace stagerack::engine {
+
+const Registry& Registry::builtin() {
+    static const Registry registry = [] {
+        Registry r;
+        r.add<fx::Utility>();
+        r.add<fx::Gate>();
+        r.add<fx::Delay>();
+        return r;
+    }();
+    return registry;
+}
+
+const EffectEntry* Registry::find(std::string_view id) const noexcept {
+    for (const auto& e : entries_)
+        if (e.info.id == id) return &e;
+    return nullptr;
+}
+
+namespace {
+std::string fmt(float v) {
+    char buf[32];
+    std::snprintf(buf, sizeof buf, "%g", static_cast<double>(v));
+    return buf;
+}
+} // namespace
+
+float parseParamValue(const fx::ParamInfo& p, std::string_view text) {
+    const std::string name(p.id);
+    if (text.empty()) throw Error(name, "empty value");
+    if (p.taper == fx::Taper::Toggle) {
+        if (text == "on" || text == "true" || text == "yes" || text == "1") return 1.f;
+        if (text == "off" || text == "false" || text == "no" || text == "0") return 0.f;
+        throw Error(name, "'" + std::string(text) + "' is not on/off");
+    }
+    if (p.taper == fx::Taper::Enum) {
+        for (std::size_t i = 0; i < p.labels.size(); ++i)
+            if (p.labels[i] == text) return static_cast<float>(i);
+    }
+    float v = 0.f;
+    const char* first = text.data();
+    const char* last = text.data() + text.size();
+    if (*first == '+') ++first;
+    auto [ptr, ec] = std::from_chars(first, last, v);
+    if (ec != std::errc() || ptr != last || !std::isfinite(v)) {
+        std::string why = "'" + std::string(text) + "' is not a number";
+        if (p.taper == fx::Taper::Enum) {
+            why = "'" + std::string(text) + "' is not one of";
+            for (auto l : p.labels)
+                why += " " + std::string(l);
+        }
+        throw Error(name, why);
+    }
+    if (v < p.min || v > p.max) {
+        std::string unit(fx::unitName(p.unit));
+        throw Error(name, "value " + std::string(text) + " out of range " + fmt(p.min) + ".." + fmt(p.max) +
+                              (unit.empty() ? "" : " " + unit));
+    }
+    if ((p.taper == fx::Taper::Integer || p.taper == fx::Taper::Enum) && v != std::round(v))
+        throw Error(name, "'" + std::string(text) + "' is not a whole number");
+    return v;
+}
+
+std::string formatParamValue(const fx::ParamInfo& p, float v) {
+    if (p.taper == fx::Taper::Toggle) return v >= 0.5f ? "on" : "off";
+    if (p.taper == fx::Taper::Enum) {
+        const auto i = static_cast<std::size_t>(std::lround(v));
+        if (i < p.labels.size()) return std::string(p.labels[i]);
+    }
+    char buf[32];
+    std::snprintf(buf, sizeof buf, "%.9g", static_cast<double>(v));
+    return buf;
+}
+
+} // namespace stagerack::engine

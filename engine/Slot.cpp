@@ -1,0 +1,104 @@
+#include "engine/Slot.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <numbers>
+
+namespace stagerack::engine {
+
+Slot::Slot(uint32_t id, std::unique_ptr<Processor> processor)
+    : id_(id)
+    , processor_(std::move(processor)) {}
+
+void Slot::setMix(float m) noexcept {
+    if (!std::isfinite(m)) return;
+    mix_.store(std::clamp(m, 0.f, 1.f), std::memory_order_relaxed);
+}
+
+void Slot::prepare(double sampleRate, uint32_t maxBlock) {
+    processor_->prepare(sampleRate, maxBlock);
+    latency_ = processor_->latency();
+    dryRingL_.assign(latency_ + 1, 0.f);
+    dryRingR_.assign(latency_ + 1, 0.f);
+    dryWrite_ = 0;
+    mixSmooth_.prepare(sampleRate, kMixSmoothMs);
+    mixSmooth_.setImmediate(mix_.load(std::memory_order_relaxed));
+    enable_ = bypass_.load(std::memory_order_relaxed) ? 0.f : 1.f;
+    bypassedAtStart_ = enable_ == 0.f;
+}
+
+void Slot::delayDry(float* dryL, float* dryR, uint32_t n) noexcept {
+    if (latency_ == 0) return;
+    const auto size = static_cast<uint32_t>(dryRingL_.size());
+    for (uint32_t i = 0; i < n; ++i) {
+        // ring of latency+1 cells: write then read the cell `latency` samples back
+        dryRingL_[dryWrite_] = dryL[i];
+        dryRingR_[dryWrite_] = dryR[i];
+        uint32_t read = dryWrite_ + 1;
+        if (read == size) read = 0;
+        dryL[i] = dryRingL_[read];
+        dryR[i] = dryRingR_[read];
+        dryWrite_ = read;
+    }
+}
+
+namespace {
+// Non-finite detector without branches in the loop: x - x is 0 for finite x and NaN otherwise.
+bool allFinite(const float* x, uint32_t n) noexcept {
+    float acc = 0.f;
+    for (uint32_t i = 0; i < n; ++i)
+        acc += x[i] - x[i];
+    return acc == 0.f;
+}
+} // namespace
+
+bool Slot::process(fx::StereoBlock& block, const fx::ProcessContext& ctx, float* dryL, float* dryR) noexcept {
+    const uint32_t n = block.frames;
+    const float enableTarget = bypass_.load(std::memory_order_relaxed) ? 0.f : 1.f;
+    mixSmooth_.setTarget(mix_.load(std::memory_order_relaxed));
+
+    std::memcpy(dryL, block.left, n * sizeof(float));
+    std::memcpy(dryR, block.right, n * sizeof(float));
+    delayDry(dryL, dryR, n);
+
+    if (enable_ == 0.f && enableTarget == 0.f) {
+        // Fully bypassed: the processor sleeps; the dry path keeps the chain's latency constant.
+        bypassedAtStart_ = true;
+        std::memcpy(block.left, dryL, n * sizeof(float));
+        std::memcpy(block.right, dryR, n * sizeof(float));
+        mixSmooth_.skip(n);
+        return true;
+    }
+    if (bypassedAtStart_) {
+        processor_->reset(); // wake with clean state, faded in from silence of the wet path
+        bypassedAtStart_ = false;
+    }
+
+    processor_->process(block, ctx);
+    if (!allFinite(block.left, n) || !allFinite(block.right, n)) {
+        processor_->reset();
+        std::memset(block.left, 0, n * sizeof(float));
+        std::memset(block.right, 0, n * sizeof(float));
+        return false;
+    }
+
+    const bool steady = enable_ == enableTarget && !mixSmooth_.smoothing();
+    if (steady && enable_ == 1.f && mixSmooth_.current() == 1.f) return true; // fully wet
+
+    constexpr float kStep = 1.f / kBypassFadeSamples;
+    for (uint32_t i = 0; i < n; ++i) {
+        if (enable_ < enableTarget)
+            enable_ = std::min(enableTarget, enable_ + kStep);
+        else if (enable_ > enableTarget)
+            enable_ = std::max(enableTarget, enable_ - kStep);
+        const float shaped = 0.5f - 0.5f * std::cos(std::numbers::pi_v<float> * enable_);
+        const float w = shaped * mixSmooth_.next();
+        block.left[i] = dryL[i] + w * (block.left[i] - dryL[i]);
+        block.right[i] = dryR[i] + w * (block.right[i] - dryR[i]);
+    }
+    if (enable_ == 0.f) bypassedAtStart_ = true;
+    return true;
+}
+
+} // namespace stagerack::engine

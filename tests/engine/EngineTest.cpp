@@ -1,0 +1,341 @@
+// Snapshot swap, crossfades, bypass, dry/wet, latency compensation, NaN guard, meters, MIDI offsets.
+#include "engine/Engine.h"
+#include "engine/Error.h"
+#include "tests/support/TestProcessors.h"
+
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <cmath>
+#include <random>
+#include <thread>
+
+using namespace stagerack;
+using engine::Engine;
+
+namespace {
+
+// Runs `frames` of a constant or generated input through the engine in blocks, returns out_L.
+std::vector<float> run(Engine& eng, const std::vector<float>& input, uint32_t block,
+                       std::vector<float>* right = nullptr) {
+    std::vector<float> outL(input.size()), outR(input.size());
+    for (std::size_t pos = 0; pos < input.size(); pos += block) {
+        const auto n = static_cast<uint32_t>(std::min<std::size_t>(block, input.size() - pos));
+        engine::AudioIO io;
+        io.in1 = input.data() + pos;
+        io.outL = outL.data() + pos;
+        io.outR = outR.data() + pos;
+        io.frames = n;
+        eng.process(io);
+    }
+    if (right) *right = outR;
+    return outL;
+}
+
+std::vector<float> ones(std::size_t n) {
+    return std::vector<float>(n, 1.f);
+}
+
+std::unique_ptr<test::GainProcessor> gain(float g) {
+    auto p = std::make_unique<test::GainProcessor>();
+    p->setParam(0, g);
+    return p;
+}
+
+TEST(Engine, EmptyChainPassesMonoInputToBothSidesUnchanged) {
+    Engine eng;
+    eng.configure(48000, 64);
+    eng.settle();
+    std::vector<float> in(1000);
+    for (std::size_t i = 0; i < in.size(); ++i)
+        in[i] = std::sin(0.01f * i);
+    std::vector<float> r;
+    auto l = run(eng, in, 64, &r);
+    EXPECT_EQ(l, in);
+    EXPECT_EQ(r, in);
+}
+
+TEST(Engine, ReplacingTheChainCrossfadesWithinTenMilliseconds) {
+    Engine eng;
+    eng.configure(48000, 64);
+    eng.settle();
+    run(eng, ones(256), 64);
+    eng.insertSlot(0, gain(0.5f)); // fresh instance: parallel crossfade 1.0 -> 0.5
+    const auto out = run(eng, ones(2048), 64);
+    std::size_t settled = 0;
+    for (std::size_t i = 0; i < out.size(); ++i)
+        if (out[i] != 0.5f) settled = i + 1;
+    EXPECT_GT(settled, 0u);
+    EXPECT_LE(settled, 480u) << "crossfade must end within 10 ms (480 samples at 48 kHz)";
+    for (std::size_t i = 1; i < settled; ++i)
+        EXPECT_LE(out[i], out[i - 1]) << "monotonic fade at " << i;
+    EXPECT_EQ(eng.adoptedGeneration(), eng.publishedGeneration());
+    EXPECT_EQ(eng.housekeeping(), 1u) << "the old snapshot goes back to housekeeping";
+}
+
+TEST(Engine, ReorderingTheSameInstancesDucksAndReturnsWithinTenMilliseconds) {
+    Engine eng;
+    eng.configure(48000, 32);
+    const auto a = eng.insertSlot(0, gain(0.5f));
+    eng.insertSlot(1, gain(0.5f));
+    eng.settle();
+    run(eng, ones(256), 32);
+    eng.moveSlot(a, 1);
+    const auto out = run(eng, ones(2048), 32);
+    float minimum = 1.f;
+    std::size_t settled = 0;
+    for (std::size_t i = 0; i < out.size(); ++i) {
+        minimum = std::min(minimum, out[i]);
+        if (std::fabs(out[i] - 0.25f) > 1e-7f) settled = i + 1;
+    }
+    EXPECT_LT(minimum, 0.01f) << "the same instances never run twice in parallel: duck to silence";
+    EXPECT_LE(settled, 480u);
+    EXPECT_EQ(eng.slotIds().back(), a);
+}
+
+TEST(Engine, PendingSnapshotsReplacedBeforeAdoptionAreFreedAndOnlyTheLastIsAdopted) {
+    Engine eng;
+    eng.configure(48000, 64);
+    eng.settle();
+    eng.insertSlot(0, gain(0.9f));
+    eng.insertSlot(0, gain(0.8f));
+    const auto id = eng.insertSlot(0, gain(0.7f));
+    EXPECT_EQ(eng.slotIds().size(), 3u);
+    const auto out = run(eng, ones(1024), 64);
+    EXPECT_NEAR(out.back(), 0.9f * 0.8f * 0.7f, 1e-6f);
+    EXPECT_EQ(eng.slotIds().front(), id);
+    eng.housekeeping();
+}
+
+TEST(Engine, UnknownEffectsParametersAndValuesAreRefusedAndTheChainIsKept) {
+    Engine eng;
+    eng.configure(48000, 64);
+    eng.setChain("utility:level_db=-6");
+    eng.settle();
+    const auto before = eng.publishedGeneration();
+    EXPECT_THROW(eng.setChain("utility>nosuch"), Error);
+    EXPECT_THROW(eng.setChain("utility:nosuch=1"), Error);
+    EXPECT_THROW(eng.setChain("utility:level_db=100"), Error);
+    EXPECT_THROW(eng.setChain("lv2(urn:x)"), Error);
+    EXPECT_EQ(eng.publishedGeneration(), before);
+    try {
+        eng.setChain("delay:time_ms=5000");
+    } catch (const Error& e) {
+        EXPECT_STREQ(e.what(), "delay: time_ms: value 5000 out of range 1..2000 ms");
+    }
+    ASSERT_EQ(eng.chainSpec().size(), 1u);
+    EXPECT_EQ(engine::toChainSpec(eng.chainSpec()), "utility:level_db=-6");
+}
+
+TEST(Engine, ChainSpecRoundTripsSlotParameters) {
+    Engine eng;
+    eng.configure(48000, 64);
+    eng.setChain("gate:threshold_db=-40>delay:time_ms=250,pingpong=on,bypass=on,dry_wet=0.5");
+    EXPECT_EQ(engine::toChainSpec(eng.chainSpec()),
+              "gate:threshold_db=-40>delay:time_ms=250,pingpong=on,bypass=on,dry_wet=0.5");
+}
+
+TEST(Slot, BypassCrossfadesOver512SamplesAndTheProcessorSleepsWhileBypassed) {
+    Engine eng;
+    eng.configure(48000, 64);
+    auto p = gain(0.f);
+    auto* raw = p.get();
+    const auto id = eng.insertSlot(0, std::move(p));
+    eng.settle();
+    run(eng, ones(128), 64);
+    const int resetsBefore = raw->resets.load();
+    eng.setBypass(id, true);
+    auto out = run(eng, ones(1024), 64);
+    std::size_t rampEnd = 0;
+    for (std::size_t i = 0; i < out.size(); ++i)
+        if (out[i] != 1.f) rampEnd = i + 1;
+    EXPECT_EQ(rampEnd, 511u); // sample 512 of the ramp is exactly dry
+    EXPECT_NEAR(out[255], 0.5f, 0.01f) << "raised-cosine midpoint";
+    eng.setBypass(id, false);
+    out = run(eng, ones(1024), 64);
+    EXPECT_EQ(raw->resets.load(), resetsBefore + 1) << "woken with clean state";
+    EXPECT_EQ(out.back(), 0.f);
+    EXPECT_GT(out[100], 0.f);
+}
+
+TEST(Slot, DryWetMixesAndTheDryPathIsLatencyCompensated) {
+    Engine eng;
+    eng.configure(48000, 64);
+    const auto id = eng.insertSlot(0, std::make_unique<test::LatencyProcessor>(10));
+    eng.setDryWet(id, 0.5f);
+    eng.settle();
+    EXPECT_EQ(eng.latency(), 10u);
+    run(eng, std::vector<float>(4800, 0.f), 64); // let the mix smoother settle
+    std::vector<float> impulse(256, 0.f);
+    impulse[0] = 1.f;
+    const auto out = run(eng, impulse, 64);
+    for (std::size_t i = 0; i < out.size(); ++i)
+        EXPECT_EQ(out[i], i == 10 ? 1.f : 0.f) << i;
+}
+
+TEST(NanGuard, ANonFiniteBlockIsMutedTheProcessorResetAndAnEventRaised) {
+    Engine eng;
+    eng.configure(48000, 64);
+    auto p = std::make_unique<test::NanProcessor>();
+    auto* raw = p.get();
+    const auto id = eng.insertSlot(0, std::move(p));
+    eng.settle();
+    run(eng, ones(64), 64);
+    const int resets = raw->resets.load();
+    raw->armed = true;
+    const auto out = run(eng, ones(64), 64);
+    for (float x : out)
+        EXPECT_EQ(x, 0.f);
+    EXPECT_EQ(eng.nonFiniteCount(), 1u);
+    EXPECT_EQ(raw->resets.load(), resets + 1);
+    std::vector<engine::EngineEvent> events;
+    eng.housekeeping([&](const engine::EngineEvent& e) { events.push_back(e); });
+    ASSERT_FALSE(events.empty());
+    EXPECT_EQ(events.back().type, engine::EventType::NonFiniteOutput);
+    EXPECT_EQ(events.back().slotId, id);
+    const auto after = run(eng, ones(64), 64);
+    EXPECT_EQ(after.back(), 1.f) << "the next block plays again";
+}
+
+TEST(NanGuard, NonFiniteInputIsMutedAndCounted) {
+    Engine eng;
+    eng.configure(48000, 64);
+    eng.settle();
+    auto in = ones(64);
+    in[3] = INFINITY;
+    const auto out = run(eng, in, 64);
+    for (float x : out)
+        EXPECT_EQ(x, 0.f);
+    EXPECT_EQ(eng.nonFiniteCount(), 1u);
+}
+
+TEST(Meters, PeakAndRmsOfASineAndTheDspLoadAreReported) {
+    Engine eng;
+    eng.configure(48000, 256);
+    eng.insertSlot(0, gain(0.5f));
+    eng.settle();
+    std::vector<float> in(3 * 48000); // 10 time constants of the 0.3 s meter
+    for (std::size_t i = 0; i < in.size(); ++i)
+        in[i] = 0.8f * std::sin(2 * M_PI * 1000.0 * i / 48000.0);
+    run(eng, in, 256);
+    const auto m = eng.meters();
+    EXPECT_NEAR(m.inPeak[0], 0.8f, 0.005f);
+    EXPECT_NEAR(m.inPeak[1], 0.8f, 0.005f);
+    EXPECT_NEAR(m.inRms[0], 0.8f / std::sqrt(2.f), 0.005f);
+    EXPECT_NEAR(m.outPeak[0], 0.4f, 0.003f);
+    EXPECT_NEAR(m.outRms[1], 0.4f / std::sqrt(2.f), 0.003f);
+    EXPECT_GT(eng.dspLoad(), 0.f);
+    EXPECT_LT(eng.dspLoad(), 100.f);
+}
+
+TEST(Engine, InputAndMasterGainsAreSmoothedAndExact) {
+    Engine eng;
+    eng.configure(48000, 64);
+    eng.settle();
+    eng.setInputGainDb(-6.f);
+    eng.setMasterDb(-6.f);
+    const auto out = run(eng, ones(4800), 64);
+    EXPECT_NEAR(20 * std::log10(out.back()), -12.f, 0.001f);
+    float maxStep = 0;
+    for (std::size_t i = 1; i < out.size(); ++i)
+        maxStep = std::max(maxStep, std::fabs(out[i] - out[i - 1]));
+    EXPECT_LT(maxStep, 0.002f) << "20 ms ramps, no steps";
+}
+
+// A processor that records the MIDI offsets it sees.
+class MidiProbe : public engine::Processor {
+public:
+    MidiProbe()
+        : Processor(test::kLatencyInfo) {}
+    uint32_t latency() const noexcept override { return 0; }
+    std::unique_ptr<Processor> createFresh() const override { return std::make_unique<MidiProbe>(); }
+    std::vector<std::pair<uint64_t, uint8_t>> seen; // absolute frame, note
+    uint64_t frame = 0;
+
+protected:
+    void doPrepare(double, uint32_t) override { seen.reserve(64); }
+    void doReset() noexcept override {}
+    void applyParam(std::size_t, float) noexcept override {}
+    void doProcess(fx::StereoBlock& b, const fx::ProcessContext& ctx) noexcept override {
+        for (const auto& e : ctx.midi)
+            if (seen.size() < seen.capacity()) seen.emplace_back(frame + e.offset, e.data[1]);
+        frame += b.frames;
+    }
+};
+
+TEST(Engine, MidiEventOffsetsStayExactWhenBlocksAreSplit) {
+    Engine eng;
+    eng.configure(48000, 64); // a 256-frame period is processed as four 64-frame chunks
+    auto probe = std::make_unique<MidiProbe>();
+    auto* raw = probe.get();
+    eng.insertSlot(0, std::move(probe));
+    eng.settle();
+    std::vector<fx::MidiEvent> midi = {{0, 3, {0x90, 1, 1}},
+                                       {63, 3, {0x90, 2, 1}},
+                                       {64, 3, {0x90, 3, 1}},
+                                       {130, 3, {0x90, 4, 1}},
+                                       {255, 3, {0x90, 5, 1}}};
+    std::vector<float> in(256, 0.f), outL(256), outR(256);
+    engine::AudioIO io{in.data(), nullptr, nullptr, outL.data(), outR.data(), 256, midi};
+    eng.process(io);
+    ASSERT_EQ(raw->seen.size(), 5u);
+    const uint64_t expect[] = {0, 63, 64, 130, 255};
+    for (std::size_t i = 0; i < 5; ++i) {
+        EXPECT_EQ(raw->seen[i].first, expect[i]);
+        EXPECT_EQ(raw->seen[i].second, i + 1);
+    }
+}
+
+// Control threads hammer the engine while an audio thread runs: run under TSan (label tsan).
+TEST(EngineRace, ConcurrentPublishingAdoptionAndHousekeepingAreSafe) {
+    Engine eng;
+    eng.configure(48000, 64);
+    eng.setChain("utility>gate>delay:time_ms=10");
+    eng.settle();
+    std::atomic<bool> stop{false};
+    std::thread audio([&] {
+        std::vector<float> in(64, 0.25f), l(64), r(64);
+        engine::AudioIO io{in.data(), nullptr, nullptr, l.data(), r.data(), 64, {}};
+        while (!stop.load())
+            eng.process(io);
+    });
+    std::thread keeper([&] {
+        while (!stop.load()) {
+            eng.housekeeping();
+            std::this_thread::yield();
+        }
+    });
+    std::mt19937 rng(1);
+    for (int i = 0; i < 3000; ++i) {
+        auto ids = eng.slotIds();
+        switch (rng() % 6) {
+        case 0:
+            eng.setChain(i % 2 ? "utility:level_db=-3>delay" : "gate>utility");
+            break;
+        case 1:
+            if (ids.size() > 1) eng.moveSlot(ids[rng() % ids.size()], rng() % ids.size());
+            break;
+        case 2:
+            if (!ids.empty()) eng.setBypass(ids[rng() % ids.size()], rng() % 2);
+            break;
+        case 3:
+            if (!ids.empty()) eng.setDryWet(ids[rng() % ids.size()], 0.5f);
+            break;
+        case 4:
+            eng.insertSlot(rng() % 3, engine::SlotSpec{engine::SlotSpec::Kind::Builtin, "utility", {}});
+            break;
+        case 5:
+            if (ids.size() > 2) eng.removeSlot(ids[rng() % ids.size()]);
+            break;
+        }
+        if (i == 1500) eng.configure(44100, 128);
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    stop.store(true);
+    audio.join();
+    keeper.join();
+    eng.housekeeping();
+    EXPECT_GT(eng.adoptedGeneration(), 0u);
+}
+
+} // namespace

@@ -1,0 +1,285 @@
+// The RT-safety proof (DESIGN.md section 7): storms of parameter changes, reorders, bypass toggles,
+// chain replacements, buffer-size changes and MIDI floods while the engine runs under a real JACK
+// server (and under an offline driver thread); zero forbidden calls may happen inside the callback.
+#include "engine/Engine.h"
+#include "engine/JackBackend.h"
+#include "engine/RtScope.h"
+#include "tests/rtsafety/Interposer.h"
+#include "tests/support/JackClients.h"
+#include "tests/support/JackServer.h"
+
+#include <gtest/gtest.h>
+#include <jack/midiport.h>
+
+#include <atomic>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <mutex>
+#include <random>
+#include <thread>
+#include <unistd.h>
+
+using namespace stagerack;
+
+namespace {
+
+// Proves the interposer sees what it must: without this, zero could mean "not looking".
+TEST(RtSafetyInterposer, CountsForbiddenCallsOnlyInsideTheAudioScope) {
+    rtcheck::resetCounts();
+    {
+        void* volatile p = std::malloc(16);
+        std::free(p);
+    }
+    EXPECT_EQ(rtcheck::forbiddenCalls(), 0u) << rtcheck::report();
+    {
+        rt::AudioThreadScope scope;
+        void* volatile p = std::malloc(16);
+        std::free(p);
+        int* volatile q = new int(3);
+        delete q;
+        std::mutex m;
+        m.lock();
+        m.unlock();
+        [[maybe_unused]] const auto w = ::write(-1, nullptr, 0);
+    }
+    EXPECT_EQ(rtcheck::forbiddenCalls(), 6u) << rtcheck::report();
+    EXPECT_EQ(rtcheck::report(),
+              "malloc=1 free=1 operator new=1 operator delete=1 pthread_mutex_lock=1 write=1");
+    rtcheck::resetCounts();
+}
+
+constexpr const char* kSpecs[] = {
+    "gate>utility:level_db=-3>delay:time_ms=120,feedback=0.5",
+    "utility:pan=0.3>delay:time_ms=40,pingpong=on",
+    "delay:time_ms=300,mix=0.5>gate:threshold_db=-70",
+    "utility>utility:invert=on>utility:mono=on>gate",
+};
+
+// The control-side storm shared by both scenarios. Returns counts of what it did.
+struct StormCounts {
+    int params = 0, reorders = 0, bypasses = 0, replacements = 0;
+};
+
+StormCounts storm(engine::Engine& eng, const std::function<void(int)>& extra = {}) {
+    std::mt19937 rng(42);
+    StormCounts c;
+    // A schedule of 10,000 parameter changes, 500 reorders, 500 bypass toggles, 100 replacements.
+    std::vector<int> ops;
+    ops.insert(ops.end(), 10000, 0);
+    ops.insert(ops.end(), 500, 1);
+    ops.insert(ops.end(), 500, 2);
+    ops.insert(ops.end(), 100, 3);
+    std::shuffle(ops.begin(), ops.end(), rng);
+    std::uniform_real_distribution<float> unit(0.f, 1.f);
+    int step = 0;
+    for (int op : ops) {
+        auto ids = eng.slotIds();
+        if (ids.empty()) ids = {};
+        const auto pick = [&] {
+            return ids[std::uniform_int_distribution<std::size_t>(0, ids.size() - 1)(rng)];
+        };
+        switch (op) {
+        case 0: {
+            if (ids.empty()) break;
+            auto slot = eng.slot(pick());
+            auto& proc = slot->processor();
+            const auto i = std::uniform_int_distribution<std::size_t>(0, proc.paramCount() - 1)(rng);
+            const auto& p = proc.info().params[i];
+            proc.setParam(i, p.min + unit(rng) * (p.max - p.min));
+            if (unit(rng) < 0.05f) slot->setMix(unit(rng));
+            ++c.params;
+            break;
+        }
+        case 1:
+            if (ids.size() > 1)
+                eng.moveSlot(pick(), std::uniform_int_distribution<std::size_t>(0, ids.size())(rng));
+            ++c.reorders;
+            break;
+        case 2:
+            if (!ids.empty()) {
+                auto slot = eng.slot(pick());
+                slot->setBypass(!slot->bypass());
+            }
+            ++c.bypasses;
+            break;
+        case 3:
+            eng.setChain(kSpecs[std::uniform_int_distribution<std::size_t>(0, std::size(kSpecs) - 1)(rng)]);
+            ++c.replacements;
+            break;
+        }
+        if (extra) extra(step);
+        ++step;
+        // Pace the storm so that it spans many audio blocks and transitions really run.
+        std::this_thread::sleep_for(std::chrono::microseconds(op == 0 ? 300 : 3000));
+    }
+    return c;
+}
+
+TEST(RtSafety, ScenarioUnderJackHasZeroForbiddenCalls) {
+    test::JackServer server(256);
+    ASSERT_TRUE(server.ok()) << server.error();
+    engine::Engine eng;
+    engine::JackOptions opt;
+    opt.clientName = "rtproof";
+    opt.serverName = server.name();
+    engine::JackBackend backend(eng, opt);
+    eng.setChain(kSpecs[0]);
+    backend.activate();
+
+    // Audio and MIDI in, audio out, all real JACK clients.
+    test::SourceClient source("rtsrc", server.name());
+    ASSERT_TRUE(source.ok());
+    std::vector<float> sig(48000);
+    for (std::size_t i = 0; i < sig.size(); ++i)
+        sig[i] = 0.4f * std::sin(2.0 * M_PI * 220.0 * i / 48000.0);
+    source.setSignal(sig, true);
+    ASSERT_EQ(jack_connect(source.client(), source.portName("out").c_str(), "rtproof:in_1"), 0);
+    ASSERT_EQ(jack_connect(source.client(), source.portName("out").c_str(), "rtproof:in_2"), 0);
+    source.start();
+
+    // A MIDI flood: 64 events every period into midi_in.
+    struct MidiFlood {
+        jack_client_t* client = nullptr;
+        jack_port_t* port = nullptr;
+        std::atomic<uint64_t> sent{0};
+    } flood;
+    jack_status_t st{};
+    flood.client = jack_client_open("rtmidi", static_cast<jack_options_t>(JackNoStartServer | JackServerName),
+                                    &st, server.name().c_str());
+    ASSERT_NE(flood.client, nullptr);
+    flood.port = jack_port_register(flood.client, "out", JACK_DEFAULT_MIDI_TYPE, JackPortIsOutput, 0);
+    jack_set_process_callback(
+        flood.client,
+        [](jack_nframes_t n, void* arg) -> int {
+            auto* f = static_cast<MidiFlood*>(arg);
+            void* buf = jack_port_get_buffer(f->port, n);
+            jack_midi_clear_buffer(buf);
+            for (jack_nframes_t i = 0; i < 64; ++i) {
+                const jack_midi_data_t cc[3] = {0xB0, static_cast<jack_midi_data_t>(i % 120),
+                                                static_cast<jack_midi_data_t>((i * 7) % 128)};
+                if (jack_midi_event_write(buf, i * (n / 64), cc, 3) == 0) f->sent.fetch_add(1);
+            }
+            return 0;
+        },
+        &flood);
+    ASSERT_EQ(jack_activate(flood.client), 0);
+    ASSERT_EQ(jack_connect(flood.client, "rtmidi:out", "rtproof:midi_in"), 0);
+
+    test::SinkClient sink("rtsink", server.name(), 48000 * 2);
+    ASSERT_TRUE(sink.ok());
+    ASSERT_EQ(jack_connect(sink.client(), "rtproof:out_L", sink.portName("in_1").c_str()), 0);
+
+    std::atomic<bool> stop{false};
+    std::thread housekeeping([&] {
+        while (!stop.load()) {
+            eng.housekeeping();
+            backend.poll();
+            std::this_thread::sleep_for(std::chrono::milliseconds(10));
+        }
+    });
+
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    rtcheck::resetCounts();
+    const uint64_t blocksBefore = eng.processedBlocks();
+    const uint64_t adoptedBefore = eng.adoptedGeneration();
+    const auto counts = storm(eng, [&](int step) {
+        // Two buffer-size changes in the middle of the storm: rebuilds off the audio thread.
+        if (step == 3000) jack_set_buffer_size(source.client(), 512);
+        if (step == 6000) jack_set_buffer_size(source.client(), 256);
+        if (step == 8000) sink.start();
+    });
+    std::this_thread::sleep_for(std::chrono::milliseconds(300));
+    const uint64_t forbidden = rtcheck::forbiddenCalls();
+    const std::string what = rtcheck::report();
+    const uint64_t blocks = eng.processedBlocks() - blocksBefore;
+    const uint64_t adoptions = eng.adoptedGeneration() - adoptedBefore;
+    stop.store(true);
+    housekeeping.join();
+    jack_deactivate(flood.client);
+    jack_client_close(flood.client);
+
+    std::printf("RT-safety scenario (JACK): %d param changes, %d reorders, %d bypass toggles, %d chain "
+                "replacements, 2 buffer-size changes, %llu MIDI events sent, %llu blocks processed, %llu "
+                "snapshots adopted: forbidden calls on the audio thread = %llu %s\n",
+                counts.params, counts.reorders, counts.bypasses, counts.replacements,
+                static_cast<unsigned long long>(flood.sent.load()), static_cast<unsigned long long>(blocks),
+                static_cast<unsigned long long>(adoptions), static_cast<unsigned long long>(forbidden),
+                what.c_str());
+    EXPECT_EQ(counts.params, 10000);
+    EXPECT_EQ(counts.reorders, 500);
+    EXPECT_EQ(counts.bypasses, 500);
+    EXPECT_EQ(counts.replacements, 100);
+    EXPECT_GT(blocks, 500u);
+    EXPECT_GT(adoptions, 200u);
+    EXPECT_GT(flood.sent.load(), 10000u);
+    EXPECT_EQ(forbidden, 0u) << what;
+    // Audio really flowed through the chain while all this happened.
+    ASSERT_TRUE(sink.waitFull(10));
+    float peak = 0.f;
+    for (float x : sink.data())
+        peak = std::max(peak, std::fabs(x));
+    EXPECT_GT(peak, 0.01f);
+}
+
+TEST(RtSafety, ScenarioOfflineDriverHasZeroForbiddenCalls) {
+    engine::Engine eng;
+    eng.configure(48000, 128);
+    eng.setChain(kSpecs[0]);
+    eng.settle();
+    std::atomic<bool> stop{false};
+    std::atomic<uint64_t> blocks{0};
+    // The driver thread plays the audio thread, as the render loop does, block after block.
+    std::thread driver([&] {
+        std::vector<float> in(128), outL(128), outR(128);
+        std::vector<fx::MidiEvent> midi(32);
+        for (std::size_t i = 0; i < midi.size(); ++i)
+            midi[i] = {static_cast<uint32_t>(i * 4), 3, {0x90, 60, 100}};
+        double phase = 0;
+        while (!stop.load()) {
+            for (auto& x : in) {
+                x = 0.3f * static_cast<float>(std::sin(phase));
+                phase += 2 * M_PI * 330 / 48000;
+            }
+            engine::AudioIO io;
+            io.in1 = in.data();
+            io.outL = outL.data();
+            io.outR = outR.data();
+            io.frames = 128;
+            io.midi = midi;
+            eng.process(io);
+            blocks.fetch_add(1);
+            std::this_thread::sleep_for(std::chrono::microseconds(500));
+        }
+    });
+    std::thread housekeeping([&] {
+        while (!stop.load()) {
+            eng.housekeeping();
+            std::this_thread::sleep_for(std::chrono::milliseconds(5));
+        }
+    });
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    rtcheck::resetCounts();
+    const uint64_t adoptedBefore = eng.adoptedGeneration();
+    const auto counts = storm(eng, [&](int step) {
+        if (step == 5000) eng.configure(44100, 256); // a format change mid-storm
+    });
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    const uint64_t forbidden = rtcheck::forbiddenCalls();
+    const std::string what = rtcheck::report();
+    stop.store(true);
+    driver.join();
+    housekeeping.join();
+    const uint64_t adoptions = eng.adoptedGeneration() - adoptedBefore;
+    std::printf("RT-safety scenario (offline driver): %d/%d/%d/%d changes, %llu blocks, %llu adoptions: "
+                "forbidden calls = %llu %s\n",
+                counts.params, counts.reorders, counts.bypasses, counts.replacements,
+                static_cast<unsigned long long>(blocks.load()), static_cast<unsigned long long>(adoptions),
+                static_cast<unsigned long long>(forbidden), what.c_str());
+    EXPECT_GT(blocks.load(), 1000u);
+    EXPECT_GT(adoptions, 200u);
+    EXPECT_EQ(forbidden, 0u) << what;
+}
+
+} // namespace
