@@ -21,6 +21,10 @@ namespace {
 
 test::JackServer* gServer = nullptr;
 
+// Servers these tests kill with -9 reuse one name: JACK2 reclaims a dead server's registry entry only for
+// the same name, and its registry holds few servers, so fresh names would pile up stale entries.
+constexpr const char* kCrashServer = "-n stagerack-crash-test";
+
 class ServerEnvironment : public ::testing::Environment {
 public:
     void SetUp() override {
@@ -215,7 +219,7 @@ TEST(JackBackend, BufferSizeChangesRebuildOffTheAudioThreadAndKeepPlaying) {
 }
 
 TEST(JackBackend, ServerShutdownIsDetected) {
-    test::JackServer own(256);
+    test::JackServer own(256, 48000, kCrashServer);
     ASSERT_TRUE(own.ok()) << own.error();
     Rack rack("sr_gone", own.name());
     rack.start();
@@ -255,7 +259,7 @@ TEST(Headless, ABadConnectionIsOneWarningAndTheRackKeepsRunning) {
 }
 
 TEST(Headless, ServerShutdownIsReportedInOneLineAndExitsNonZero) {
-    test::JackServer own(256);
+    test::JackServer own(256, 48000, kCrashServer);
     ASSERT_TRUE(own.ok()) << own.error();
     test::Child child({STAGERACK_BINARY, "--headless", "--server", own.name(), "--jack-name", "hl_gone"});
     {

@@ -14,7 +14,7 @@ JackClientBase::JackClientBase(const std::string& name, const std::string& serve
 
 JackClientBase::~JackClientBase() {
     if (client_) {
-        jack_deactivate(client_);
+        if (!stopped_) jack_deactivate(client_);
         jack_client_close(client_);
     }
 }

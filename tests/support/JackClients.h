@@ -22,12 +22,19 @@ public:
     std::string portName(const std::string& shortName) const;
 
 protected:
+    // Derived destructors call this first: the process callback must not run into a half-destroyed object.
+    void stop() {
+        if (client_ && !stopped_) jack_deactivate(client_);
+        stopped_ = true;
+    }
+    bool stopped_ = false;
     jack_client_t* client_ = nullptr;
 };
 
 class SourceClient : public JackClientBase {
 public:
     SourceClient(const std::string& name, const std::string& server);
+    ~SourceClient() override { stop(); }
     // Loaded before start(); played once (or looped) from the first cycle after start().
     void setSignal(std::vector<float> signal, bool loop);
     void start() { armed_.store(true); }
@@ -51,6 +58,7 @@ class SinkClient : public JackClientBase {
 public:
     SinkClient(const std::string& name, const std::string& server, std::size_t capacityFrames,
                int channels = 1);
+    ~SinkClient() override { stop(); }
     void start() { armed_.store(true); }
     bool full() const { return recorded_.load() >= capacity_; }
     std::size_t recorded() const { return recorded_.load(); }

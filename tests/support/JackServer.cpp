@@ -3,6 +3,7 @@
 #include <csignal>
 #include <cstdio>
 #include <cstdlib>
+#include <ctime>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -37,10 +38,33 @@ JackServer::JackServer(int period, int rate, const std::string& extra) {
     if (rc != 0 || !ok()) {
         error_ = "start-test-jackd.sh failed: " + all;
         pid_ = -1;
+        return;
+    }
+    // A watchdog stops the server if this test process dies without its destructors (an abort under a
+    // sanitizer, a crash): leftover servers would otherwise pile up until JACK refuses new ones.
+    const pid_t parent = ::getpid();
+    const int server = pid_;
+    watchdog_ = ::fork();
+    if (watchdog_ == 0) {
+        ::setsid();
+        const timespec tick{0, 200'000'000};
+        while (::kill(parent, 0) == 0 && ::getppid() == parent)
+            ::nanosleep(&tick, nullptr);
+        ::kill(server, SIGTERM);
+        ::_exit(0);
+    }
+}
+
+void JackServer::stopWatchdog() {
+    if (watchdog_ > 0) {
+        ::kill(watchdog_, SIGKILL);
+        ::waitpid(watchdog_, nullptr, 0);
+        watchdog_ = -1;
     }
 }
 
 void JackServer::stop() {
+    stopWatchdog();
     if (pid_ <= 0) return;
     const std::string cmd = scriptPath("start-test-jackd.sh") + " stop " + std::to_string(pid_) + " " +
                             name_ + " >/dev/null 2>&1";
@@ -49,6 +73,7 @@ void JackServer::stop() {
 }
 
 void JackServer::kill9() {
+    stopWatchdog();
     if (pid_ <= 0) return;
     ::kill(pid_, SIGKILL);
     // jackd was started through nohup by the script, so it is not our child: poll until it is gone.

@@ -23,7 +23,9 @@ public:
     void stop();
 
 private:
+    void stopWatchdog();
     std::string name_;
+    int watchdog_ = -1;
     int pid_ = -1;
     std::string error_;
 };
