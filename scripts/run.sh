@@ -11,10 +11,15 @@ cmake --build --preset release
 bin=build/release/app/stagerack
 
 jackd_pid=""
-cleanup() {
-  if [ -n "$jackd_pid" ]; then scripts/start-test-jackd.sh stop "$jackd_pid" "${JACK_DEFAULT_SERVER:-}" || true; fi
+rack=""
+cleanup() {  # runs once on exit, whatever ended us: stop the rack, then the jackd we started (by PID)
+  set +e
+  if [ -n "$rack" ]; then kill -TERM "$rack" 2>/dev/null; wait "$rack" 2>/dev/null; fi
+  if [ -n "$jackd_pid" ]; then scripts/start-test-jackd.sh stop "$jackd_pid" "${JACK_DEFAULT_SERVER:-}"; fi
 }
-trap cleanup EXIT INT TERM
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
 
 if JACK_NO_START_SERVER=1 jack_lsp ${JACK_DEFAULT_SERVER:+-s "$JACK_DEFAULT_SERVER"} >/dev/null 2>&1; then
   echo "run.sh: using the running JACK server${JACK_DEFAULT_SERVER:+ '$JACK_DEFAULT_SERVER'}"
@@ -39,7 +44,7 @@ echo "run.sh: starting stagerack (Ctrl-C to stop); status once a second:"
 "$bin" --headless ${JACK_DEFAULT_SERVER:+--server "$JACK_DEFAULT_SERVER"} "${connect[@]}" "${chain[@]}" \
   --status-interval 1 "$@" &
 rack=$!
-trap 'kill -TERM $rack 2>/dev/null; wait $rack 2>/dev/null; cleanup' EXIT
-trap 'kill -TERM $rack 2>/dev/null' INT TERM
-wait $rack || true
-wait $rack 2>/dev/null || true
+rc=0
+wait "$rack" || rc=$?
+rack=""
+exit "$rc"
