@@ -89,6 +89,7 @@ void Gate::updateCoefficients() noexcept {
     attackCoef_ = onePoleCoef(attackMs_.current(), sampleRate_);
     releaseCoef_ = onePoleCoef(releaseMs_.current(), sampleRate_);
     holdSamples_ = static_cast<uint32_t>(std::lround(holdMs_.current() * 0.001 * sampleRate_));
+    holdLeft_ = std::min(holdLeft_, holdSamples_);       // turning hold down also shortens a hold in progress
     if (!(envelope_ >= kEnvelopeFloor)) envelope_ = 0.f; // also clears NaN
     if (!std::isfinite(gain_)) gain_ = closedGain_;
 }

@@ -288,36 +288,60 @@ TEST(Gate, RandomParameterSoak) {
 // Bounds, as for the utility: the gain is a smooth curve, so a change adds at most a kink of
 // |x| * (gain change per sample) to the second difference. The fastest here is the gate opening with the
 // default 1 ms attack, 1/48 per sample at its start, against 0.0170 of the amplitude for the steady
-// 997 Hz sine: a score of about 1.3. A real click (a one-sample jump) scores 50 or more.
+// 997 Hz sine: a score of about 1.3. A one-sample jump of 5 % of the amplitude would already score 3.
 constexpr double kMaxClickScore = 2.0;
 constexpr double kMaxStepRatio = 1.5;
 
 TEST(Gate, ParameterStepsDoNotClick) {
+    // Each step is made where it matters: while the gate opens, holds or closes. `effect` checks that it did.
     StepSpec spec;
     spec.amplitude = 0.1f; // -20 dBFS: above the default threshold
+    const std::size_t at = spec.stepAt;
     struct Step {
         std::string_view id;
         float from;
         float to;
         std::vector<ParamValue> settings;
+        std::vector<ParamEvent> scenario;
         std::size_t eventFrames;
     };
     const std::vector<ParamValue> closed{{"threshold_db", -10.f}};
     const std::vector<Step> steps{
-        {"threshold_db", -90.f, 0.f, {}, 48000}, // open -> closes: detector, 50 ms hold, 100 ms release
-        {"threshold_db", 0.f, -90.f, {}, 4800},  // closed -> opens with the 1 ms attack
-        {"range_db", -90.f, 0.f, closed, 48000}, // closed gate: gain follows with the release
-        {"range_db", 0.f, -90.f, closed, 48000}, {"attack_ms", 0.1f, 50.f, {}, 4800},
-        {"hold_ms", 0.f, 500.f, {}, 4800},       {"release_ms", 5.f, 2000.f, {}, 4800},
-        {"hysteresis_db", 0.f, 20.f, {}, 4800},
+        // Open -> closes: detector, 50 ms hold, 100 ms release.
+        {"threshold_db", -90.f, 0.f, {}, {}, 48000},
+        // Closed -> opens with the 1 ms attack.
+        {"threshold_db", 0.f, -90.f, {}, {}, 4800},
+        // A closed gate's gain follows the range with the release time constant.
+        {"range_db", -90.f, 0.f, closed, {}, 48000},
+        {"range_db", 0.f, -90.f, closed, {}, 48000},
+        // Attack raised on a closed gate that opens just after (with 0.1 ms it would open in a click; that is
+        // the setting, not the step), and lowered while a slow opening is under way.
+        {"attack_ms", 0.1f, 50.f, {{"threshold_db", 0.f}}, {{at + 1024, {{"threshold_db", -90.f}}}}, 9600},
+        {"attack_ms", 50.f, 0.1f, {{"threshold_db", 0.f}}, {{at - 512, {{"threshold_db", -90.f}}}}, 9600},
+        // Release changed while the gate closes (no hold: it starts closing about 2 ms before the step).
+        {"release_ms", 5.f, 2000.f, {{"hold_ms", 0.f}}, {{at - 704, {{"threshold_db", 0.f}}}}, 9600},
+        {"release_ms", 2000.f, 5.f, {}, {{at - 9600, {{"threshold_db", 0.f}}}}, 9600},
+        // Hold changed while the level falls below the threshold, and in the middle of a long hold.
+        {"hold_ms", 0.f, 500.f, {}, {{at, {{"threshold_db", 0.f}}}}, 48000},
+        {"hold_ms", 500.f, 0.f, {}, {{at - 4800, {{"threshold_db", 0.f}}}}, 48000},
+        // Hysteresis decides whether a level inside the band keeps the gate open.
+        {"hysteresis_db", 0.f, 20.f, {{"threshold_db", -30.f}}, {{at, {{"threshold_db", -15.f}}}}, 48000},
+        {"hysteresis_db",
+         20.f,
+         0.f,
+         {{"threshold_db", -30.f}},
+         {{at - 9600, {{"threshold_db", -15.f}}}},
+         48000},
     };
     for (const auto& s : steps) {
         spec.eventFrames = s.eventFrames;
-        const StepResult r = stepParamMidSine<Gate>(spec, s.settings, s.id, s.from, s.to);
-        std::printf("[measured] gate %s %g -> %g: click score %.3f, step ratio %.3f\n",
-                    std::string(s.id).c_str(), s.from, s.to, r.clickScore, r.stepRatio);
+        const StepResult r = stepParamMidSine<Gate>(spec, s.settings, s.id, s.from, s.to, s.scenario);
+        std::printf(
+            "[measured] gate %s %g -> %g: click score %.3f, step ratio %.3f (changed output by %.2f)\n",
+            std::string(s.id).c_str(), s.from, s.to, r.clickScore, r.stepRatio, r.effect);
         EXPECT_LE(r.clickScore, kMaxClickScore) << s.id << " " << s.from << " -> " << s.to;
         EXPECT_LE(r.stepRatio, kMaxStepRatio) << s.id << " " << s.from << " -> " << s.to;
+        EXPECT_GT(r.effect, 0.01) << s.id << " " << s.from << " -> " << s.to << ": the step changed nothing";
     }
 }
 

@@ -171,8 +171,9 @@ TEST(Utility, RandomParameterSoak) {
 // |x| * (gain change per sample) in the second difference. At 997 Hz / 48 kHz a steady sine's second
 // difference is 0.0170 of its amplitude; the invert fade (2 / 960 per sample) adds at most 0.12 of that,
 // the -60 -> +24 dB level ramp in equal dB steps ends at 0.0101 * gain per sample, i.e. at most 0.6.
-// So an honest worst case is about 1.6; a one-sample jump would score 50 or more. The first difference of
-// the sine is 0.1305 of its amplitude, so the ramps add at most 8 % to the largest step.
+// So an honest worst case is about 1.6. A one-sample jump of h scores about h / (0.0170 * amplitude): a
+// jump of 5 % of the amplitude already scores 3. The first difference of the sine is 0.1305 of its
+// amplitude, so the ramps add at most 8 % to the largest step.
 constexpr double kMaxClickScore = 2.0;
 constexpr double kMaxStepRatio = 1.5;
 
@@ -188,10 +189,12 @@ TEST(Utility, ParameterStepsDoNotClick) {
                          Step{"pan", 1.f, -1.f}, Step{"invert", 0.f, 1.f}, Step{"invert", 1.f, 0.f},
                          Step{"mono", 0.f, 1.f}, Step{"mono", 1.f, 0.f}}) {
         const StepResult r = stepParamMidSine<Utility>(spec, {}, s.id, s.from, s.to);
-        std::printf("[measured] utility %s %g -> %g: click score %.3f, step ratio %.3f\n",
-                    std::string(s.id).c_str(), s.from, s.to, r.clickScore, r.stepRatio);
+        std::printf(
+            "[measured] utility %s %g -> %g: click score %.3f, step ratio %.3f (changed output by %.2f)\n",
+            std::string(s.id).c_str(), s.from, s.to, r.clickScore, r.stepRatio, r.effect);
         EXPECT_LE(r.clickScore, kMaxClickScore) << s.id << " " << s.from << " -> " << s.to;
         EXPECT_LE(r.stepRatio, kMaxStepRatio) << s.id << " " << s.from << " -> " << s.to;
+        EXPECT_GT(r.effect, 0.01) << s.id << " " << s.from << " -> " << s.to << ": the step changed nothing";
     }
 }
 

@@ -53,7 +53,8 @@ float maxStep(std::span<const float> x, Window w);
 float peakSecondDifference(std::span<const float> x, Window w);
 // Click score: the peak second difference while something changes, relative to the larger of the steady
 // states before and after it. About 1 means the change added nothing a steady signal does not already
-// have; a hard step shows up as tens or hundreds.
+// have; a step of h scores h / (4 sin^2(pi f / rate) * amplitude), about 3 for a step of 5 % of a 1 kHz
+// sine's amplitude at 48 kHz.
 double clickScore(std::span<const float> x, Window event, Window before, Window after);
 // The same idea with the first difference: largest step during the event over the larger steady one.
 double stepRatio(std::span<const float> x, Window event, Window before, Window after);
@@ -174,7 +175,7 @@ float blockSizeDeviation(double sampleRate, const StereoBuffer& input,
 // Stepping one parameter mid-sine.
 struct StepSpec {
     double sampleRate = 48000.0;
-    double freqHz = 997.0; // not a divisor of common delay times, so echoes do not line up
+    double freqHz = 997.0;
     float amplitude = 0.25f;
     std::size_t stepAt = 24000;      // frame of the step (a multiple of blockFrames)
     std::size_t eventFrames = 4800;  // how long the change may take to settle
@@ -185,33 +186,44 @@ struct StepSpec {
 struct StepResult {
     double clickScore = 0.0; // worst channel
     double stepRatio = 0.0;  // worst channel
+    // Largest difference the step made to the output, relative to the input amplitude: guards against a
+    // step that changes nothing (and so trivially does not click).
+    double effect = 0.0;
     StereoBuffer output;
 };
 
 // Left is a sine faded in over 10 ms, right the same sine a quarter cycle later (so mono and balance have
-// something to do).
+// something to do). `scenario` events (e.g. opening a gate just before) apply with and without the step.
 template <fx::Effect E>
 StepResult stepParamMidSine(const StepSpec& spec, const std::vector<ParamValue>& settings,
-                            std::string_view id, float from, float to) {
+                            std::string_view id, float from, float to,
+                            const std::vector<ParamEvent>& scenario = {}) {
     const std::size_t frames = spec.stepAt + spec.eventFrames + spec.steadyFrames;
     if (spec.stepAt < spec.steadyFrames)
         throw std::invalid_argument("stepParamMidSine: no steady state before");
     const auto fade = static_cast<std::size_t>(0.01 * spec.sampleRate);
-    StereoBuffer input =
+    const StereoBuffer input =
         stereo(fadedSine(spec.freqHz, spec.sampleRate, frames, spec.amplitude, fade),
                fadedSine(spec.freqHz, spec.sampleRate, frames, spec.amplitude, fade, 1.5707963267948966));
     std::vector<ParamValue> start = settings;
     start.push_back({id, from});
+    std::vector<ParamEvent> events = scenario;
+    const StereoBuffer unchanged = render<E>(spec.sampleRate, spec.blockFrames, input, start, events);
+    events.push_back(ParamEvent{spec.stepAt, {{id, to}}});
     StepResult result;
-    result.output = render<E>(spec.sampleRate, spec.blockFrames, std::move(input), start,
-                              {ParamEvent{spec.stepAt, {{id, to}}}});
+    result.output = render<E>(spec.sampleRate, spec.blockFrames, input, start, events);
     const Window before{spec.stepAt - spec.steadyFrames, spec.stepAt};
     const Window event{spec.stepAt, spec.stepAt + spec.eventFrames};
     const Window after{event.end, frames};
+    const Window changed{spec.stepAt, frames};
     for (const auto* ch : {&result.output.left, &result.output.right}) {
         result.clickScore = std::max(result.clickScore, clickScore(*ch, event, before, after));
         result.stepRatio = std::max(result.stepRatio, stepRatio(*ch, event, before, after));
     }
+    result.effect =
+        std::max(maxAbsDiff(slice(result.output.left, changed), slice(unchanged.left, changed)),
+                 maxAbsDiff(slice(result.output.right, changed), slice(unchanged.right, changed))) /
+        spec.amplitude;
     return result;
 }
 
