@@ -1,5 +1,6 @@
 #include "engine/Engine.h"
 
+#include "engine/BlockOps.h"
 #include "engine/Error.h"
 #include "engine/RtScope.h"
 
@@ -19,12 +20,6 @@ constexpr fx::ParamInfo kBypassInfo{"bypass",       "Bypass",          0.f, 1.f,
                                     fx::Unit::None, fx::Taper::Toggle, 0.f};
 constexpr fx::ParamInfo kDryWetInfo{"dry_wet", "Dry/wet", 0.f, 1.f, 1.f, fx::Unit::Fraction};
 
-bool finiteBlock(const float* x, uint32_t n) noexcept {
-    float acc = 0.f;
-    for (uint32_t i = 0; i < n; ++i)
-        acc += x[i] - x[i];
-    return acc == 0.f;
-}
 } // namespace
 
 Engine::Engine(const Registry& registry)
@@ -395,7 +390,7 @@ void Engine::process(const AudioIO& io) noexcept {
     masterGain_.setTarget(masterGainTarget_.load(std::memory_order_relaxed));
     const double tempo = tempo_.load(std::memory_order_relaxed);
     float blockPeak[4]{};
-    double blockSq[4]{};
+    float blockSq[4]{};
 
     std::size_t midiIndex = 0;
     uint32_t done = 0;
@@ -418,24 +413,24 @@ void Engine::process(const AudioIO& io) noexcept {
             std::memcpy(r, in2, n * sizeof(float));
         else
             std::memset(r, 0, n * sizeof(float));
-        if (!finiteBlock(l, n) || !finiteBlock(r, n)) {
+        if (!ops::allFinite(l, n) || !ops::allFinite(r, n)) {
             std::memset(l, 0, n * sizeof(float));
             std::memset(r, 0, n * sizeof(float));
             nonFinite_.fetch_add(1, std::memory_order_relaxed);
             postEvent({EventType::NonFiniteInput, 0, current_->generation});
         }
-        for (uint32_t i = 0; i < n; ++i) {
-            const float g = inputGain_.next();
-            l[i] *= g;
-            r[i] *= g;
+        if (inputGain_.smoothing()) {
+            for (uint32_t i = 0; i < n; ++i) {
+                const float g = inputGain_.next();
+                l[i] *= g;
+                r[i] *= g;
+            }
+        } else if (inputGain_.current() != 1.f) {
+            ops::scale(l, n, inputGain_.current());
+            ops::scale(r, n, inputGain_.current());
         }
-        for (uint32_t i = 0; i < n; ++i) {
-            const float al = std::fabs(l[i]), ar = std::fabs(r[i]);
-            blockPeak[0] = std::max(blockPeak[0], al);
-            blockPeak[1] = std::max(blockPeak[1], ar);
-            blockSq[0] += static_cast<double>(l[i]) * l[i];
-            blockSq[1] += static_cast<double>(r[i]) * r[i];
-        }
+        ops::peakAndEnergy(l, n, blockPeak[0], blockSq[0]);
+        ops::peakAndEnergy(r, n, blockPeak[1], blockSq[1]);
 
         std::size_t midiCount = 0;
         while (midiIndex < io.midi.size() && io.midi[midiIndex].offset < done + n &&
@@ -488,15 +483,18 @@ void Engine::process(const AudioIO& io) noexcept {
         // Output stage.
         float* outL = io.outL + done;
         float* outR = io.outR + done;
-        for (uint32_t i = 0; i < n; ++i) {
-            const float g = masterGain_.next();
-            outL[i] = l[i] * g;
-            outR[i] = r[i] * g;
-            blockPeak[2] = std::max(blockPeak[2], std::fabs(outL[i]));
-            blockPeak[3] = std::max(blockPeak[3], std::fabs(outR[i]));
-            blockSq[2] += static_cast<double>(outL[i]) * outL[i];
-            blockSq[3] += static_cast<double>(outR[i]) * outR[i];
+        if (masterGain_.smoothing()) {
+            for (uint32_t i = 0; i < n; ++i) {
+                const float g = masterGain_.next();
+                outL[i] = l[i] * g;
+                outR[i] = r[i] * g;
+            }
+        } else {
+            ops::copyScaled(l, outL, n, masterGain_.current());
+            ops::copyScaled(r, outR, n, masterGain_.current());
         }
+        ops::peakAndEnergy(outL, n, blockPeak[2], blockSq[2]);
+        ops::peakAndEnergy(outR, n, blockPeak[3], blockSq[3]);
         done += n;
     }
 

@@ -1,5 +1,7 @@
 #include "engine/Slot.h"
 
+#include "engine/BlockOps.h"
+
 #include <algorithm>
 #include <cmath>
 #include <cstring>
@@ -43,16 +45,6 @@ void Slot::delayDry(float* dryL, float* dryR, uint32_t n) noexcept {
     }
 }
 
-namespace {
-// Non-finite detector without branches in the loop: x - x is 0 for finite x and NaN otherwise.
-bool allFinite(const float* x, uint32_t n) noexcept {
-    float acc = 0.f;
-    for (uint32_t i = 0; i < n; ++i)
-        acc += x[i] - x[i];
-    return acc == 0.f;
-}
-} // namespace
-
 bool Slot::process(fx::StereoBlock& block, const fx::ProcessContext& ctx, float* dryL, float* dryR) noexcept {
     const uint32_t n = block.frames;
     const float enableTarget = bypass_.load(std::memory_order_relaxed) ? 0.f : 1.f;
@@ -76,7 +68,7 @@ bool Slot::process(fx::StereoBlock& block, const fx::ProcessContext& ctx, float*
     }
 
     processor_->process(block, ctx);
-    if (!allFinite(block.left, n) || !allFinite(block.right, n)) {
+    if (!ops::allFinite(block.left, n) || !ops::allFinite(block.right, n)) {
         processor_->reset();
         std::memset(block.left, 0, n * sizeof(float));
         std::memset(block.right, 0, n * sizeof(float));

@@ -3,6 +3,7 @@
 // server (and under an offline driver thread); zero forbidden calls may happen inside the callback.
 #include "engine/Engine.h"
 #include "engine/JackBackend.h"
+#include "engine/Registry.h"
 #include "engine/RtScope.h"
 #include "tests/rtsafety/Interposer.h"
 #include "tests/support/JackClients.h"
@@ -48,6 +49,39 @@ TEST(RtSafetyInterposer, CountsForbiddenCallsOnlyInsideTheAudioScope) {
     EXPECT_EQ(rtcheck::report(),
               "malloc=1 free=1 operator new=1 operator delete=1 pthread_mutex_lock=1 write=1");
     rtcheck::resetCounts();
+}
+
+// Every built-in effect, alone: process, parameter changes, reset, bypass and NaN recovery inside the
+// audio scope, at the sample rates a rack meets. New effects join automatically through the registry.
+TEST(RtSafety, EveryBuiltinEffectProcessesWithoutForbiddenCalls) {
+    std::mt19937 rng(3);
+    std::uniform_real_distribution<float> unit(0.f, 1.f);
+    for (const auto& entry : engine::Registry::builtin().all()) {
+        for (double rate : {44100.0, 48000.0, 96000.0, 192000.0}) {
+            auto proc = entry.create();
+            proc->prepare(rate, 256);
+            std::vector<float> l(256), r(256);
+            rtcheck::resetCounts();
+            for (int block = 0; block < 400; ++block) {
+                for (std::size_t i = 0; i < proc->paramCount(); ++i) {
+                    const auto& p = proc->info().params[i];
+                    if (block % 7 == 0) proc->setParam(i, p.min + unit(rng) * (p.max - p.min));
+                }
+                for (std::size_t i = 0; i < l.size(); ++i)
+                    l[i] = r[i] = unit(rng) - 0.5f;
+                const auto frames = static_cast<uint32_t>(1 + block % 256);
+                rt::AudioThreadScope scope;
+                fx::StereoBlock b{l.data(), r.data(), frames};
+                fx::ProcessContext ctx;
+                ctx.sampleRate = rate;
+                ctx.frames = frames;
+                proc->process(b, ctx);
+                if (block % 50 == 0) proc->reset();
+            }
+            EXPECT_EQ(rtcheck::forbiddenCalls(), 0u)
+                << entry.info.id << " at " << rate << ": " << rtcheck::report();
+        }
+    }
 }
 
 constexpr const char* kSpecs[] = {
