@@ -15,13 +15,25 @@ export CCACHE_MAXSIZE="${CCACHE_MAXSIZE:-5G}"
 step() { echo; echo "=== $* ($(( $(date +%s) - start )) s)"; }
 
 status=0
+passed=0
+failed=0
+log=$(mktemp)
+trap 'rm -f "$log"' EXIT
 run_preset() {  # $1 preset, then the targets to build (default: all)
   local preset=$1; shift
   step "configure + build: $preset"
   cmake --preset "$preset" >/dev/null
   if [ $# -gt 0 ]; then cmake --build --preset "$preset" --target "$@"; else cmake --build --preset "$preset"; fi
   step "test: $preset"
-  if ! ctest --preset "$preset" --output-on-failure; then status=1; fi
+  if ! ctest --preset "$preset" --output-on-failure | tee "$log"; then status=1; fi
+  # "NN% tests passed, F tests failed out of T"
+  local line total fails
+  line=$(grep -E '^[0-9]+% tests passed, [0-9]+ tests? failed out of [0-9]+' "$log" | tail -n 1)
+  if [ -z "$line" ]; then status=1; echo "test.sh: no ctest summary for $preset"; return; fi
+  fails=$(sed -E 's/.* ([0-9]+) tests? failed out of.*/\1/' <<<"$line")
+  total=$(sed -E 's/.*out of ([0-9]+).*/\1/' <<<"$line")
+  passed=$(( passed + total - fails ))
+  failed=$(( failed + fails ))
 }
 
 run_preset dev
@@ -31,4 +43,5 @@ if [ "$quick" -eq 0 ]; then
 fi
 
 step "done: $([ $status -eq 0 ] && echo all passed || echo FAILURES)"
+echo "tests: $passed passed, $failed failed"
 exit $status
