@@ -91,6 +91,14 @@ struct ProcessContext {
     const float* sidechain = nullptr;     // carrier_in (mono), valid for `frames` samples, or null
 };
 
+// A text-valued setting (a file path, e.g. a user impulse response). Set on a control thread, where the
+// effect may read files and allocate; the audio thread receives the result through a lock-free hand-over.
+struct PropertyInfo {
+    std::string_view id;
+    std::string_view name;
+    std::string_view help = {};
+};
+
 // Static description of an effect, shared by the GUI, CLI help, presets, MIDI learn and OSC paths.
 struct EffectInfo {
     std::string_view id;
@@ -99,6 +107,7 @@ struct EffectInfo {
     std::string_view help;
     int version = 1;
     std::span<const ParamInfo> params;
+    std::span<const PropertyInfo> properties = {};
 };
 
 template <typename E>
@@ -123,10 +132,21 @@ concept Effect = requires(E e, const E ce, double sr, uint32_t n, std::size_t in
     noexcept->std::convertible_to<uint32_t>;
 };
 
+// Optional: effects with text properties. setProperty runs on a control thread and throws
+// std::runtime_error with a one-line reason when the value is bad, keeping the previous state;
+// collectGarbage runs on the housekeeping thread and frees what the audio thread retired.
+template <typename E>
+concept HasProperties = requires(E e, std::size_t index, std::string_view value) {
+    { std::span<const PropertyInfo>(E::kProperties) };
+    { e.setProperty(index, value) };
+    { e.collectGarbage() };
+};
+
 template <Effect E>
 constexpr EffectInfo infoOf() {
-    return EffectInfo{E::kId,   E::kName,    E::kCategory,
-                      E::kHelp, E::kVersion, std::span<const ParamInfo>(E::kParams)};
+    EffectInfo info{E::kId, E::kName, E::kCategory, E::kHelp, E::kVersion, std::span<const ParamInfo>(E::kParams)};
+    if constexpr (HasProperties<E>) info.properties = std::span<const PropertyInfo>(E::kProperties);
+    return info;
 }
 
 } // namespace stagerack::fx

@@ -71,6 +71,9 @@ void Engine::configure(double sampleRate, uint32_t maxBlock) {
         slot->setBypass(old->bypass());
         slot->setMix(old->mix());
         slot->prepare(sampleRate_, maxBlock_);
+        for (std::size_t i = 0; i < old->processor().propertyCount(); ++i)
+            if (!old->processor().property(i).empty())
+                slot->processor().setProperty(i, old->processor().property(i));
         rebuilt.push_back(std::move(slot));
     }
     model_ = std::move(rebuilt);
@@ -96,20 +99,24 @@ std::shared_ptr<Slot> Engine::makeSlot(const SlotSpec& spec, uint32_t id) const 
     if (!entry) throw Error(spec.name, "unknown effect (see 'stagerack effects')");
     auto slot = std::make_shared<Slot>(id, entry->create());
     auto& proc = slot->processor();
+    std::vector<std::pair<std::size_t, std::string>> properties;
     for (const auto& [key, value] : spec.params) {
         const int index = proc.paramIndex(key);
+        const int prop = proc.propertyIndex(key);
         try {
             if (index >= 0) {
                 proc.setParam(static_cast<std::size_t>(index),
                               parseParamValue(proc.info().params[static_cast<std::size_t>(index)], value));
+            } else if (prop >= 0) {
+                properties.emplace_back(static_cast<std::size_t>(prop), value);
             } else if (key == kSlotBypass) {
                 slot->setBypass(parseParamValue(kBypassInfo, value) >= 0.5f);
             } else if (key == kSlotDryWet) {
                 slot->setMix(parseParamValue(kDryWetInfo, value));
             } else {
                 std::string known;
-                for (const auto& p : proc.info().params)
-                    known += " " + std::string(p.id);
+                for (const auto& p : proc.info().params) known += " " + std::string(p.id);
+                for (const auto& p : proc.info().properties) known += " " + std::string(p.id);
                 throw Error(key, "unknown parameter (known:" + known + " bypass dry_wet)");
             }
         } catch (const Error& e) {
@@ -117,6 +124,14 @@ std::shared_ptr<Slot> Engine::makeSlot(const SlotSpec& spec, uint32_t id) const 
         }
     }
     slot->prepare(sampleRate_, maxBlock_);
+    // Properties (files) after prepare: they are loaded for the sample rate the slot runs at.
+    for (const auto& [index, value] : properties) {
+        try {
+            proc.setProperty(index, value);
+        } catch (const Error& e) {
+            throw Error(spec.name, e.what());
+        }
+    }
     return slot;
 }
 
@@ -193,6 +208,8 @@ void Engine::setParamText(uint32_t slotId, std::string_view paramId, std::string
     if (index >= 0) {
         const auto i = static_cast<std::size_t>(index);
         s->processor().setParam(i, parseParamValue(s->processor().info().params[i], value));
+    } else if (const int prop = s->processor().propertyIndex(paramId); prop >= 0) {
+        s->processor().setProperty(static_cast<std::size_t>(prop), value);
     } else if (paramId == kSlotBypass) {
         s->setBypass(parseParamValue(kBypassInfo, value) >= 0.5f);
     } else if (paramId == kSlotDryWet) {
@@ -235,6 +252,9 @@ std::vector<SlotSpec> Engine::chainSpec() const {
             if (v != constrainParam(p, p.def))
                 spec.params.emplace_back(std::string(p.id), formatParamValue(p, v));
         }
+        for (std::size_t i = 0; i < proc.propertyCount(); ++i)
+            if (!proc.property(i).empty())
+                spec.params.emplace_back(std::string(proc.info().properties[i].id), proc.property(i));
         if (s->bypass()) spec.params.emplace_back(std::string(kSlotBypass), "on");
         if (s->mix() != 1.f) {
             spec.params.emplace_back(std::string(kSlotDryWet), formatParamValue(kDryWetInfo, s->mix()));
@@ -306,6 +326,10 @@ std::size_t Engine::housekeeping(const std::function<void(const EngineEvent&)>& 
     while (retire_.try_dequeue(s)) {
         delete s;
         ++freed;
+    }
+    {
+        std::lock_guard lock(controlMutex_);
+        for (const auto& slot : model_) slot->processor().collectGarbage();
     }
     EngineEvent e;
     while (events_.try_dequeue(e))

@@ -1,5 +1,7 @@
 #include "engine/Processor.h"
 
+#include "engine/Error.h"
+
 #include <algorithm>
 #include <cmath>
 
@@ -16,7 +18,8 @@ float constrainParam(const fx::ParamInfo& p, float v) noexcept {
 Processor::Processor(const fx::EffectInfo& info)
     : info_(info)
     , targets_(std::make_unique<std::atomic<float>[]>(info.params.size()))
-    , applied_(std::make_unique<float[]>(info.params.size())) {
+    , applied_(std::make_unique<float[]>(info.params.size()))
+    , properties_(info.properties.size()) {
     for (std::size_t i = 0; i < info_.params.size(); ++i) {
         targets_[i].store(info_.params[i].def, std::memory_order_relaxed);
         applied_[i] = info_.params[i].def;
@@ -28,6 +31,26 @@ int Processor::paramIndex(std::string_view id) const noexcept {
         if (info_.params[i].id == id) return static_cast<int>(i);
     return -1;
 }
+
+int Processor::propertyIndex(std::string_view id) const noexcept {
+    for (std::size_t i = 0; i < info_.properties.size(); ++i)
+        if (info_.properties[i].id == id) return static_cast<int>(i);
+    return -1;
+}
+
+void Processor::setProperty(std::size_t index, std::string_view value) {
+    if (index >= properties_.size()) throw Error(std::string(info_.id), "no such property");
+    try {
+        applyProperty(index, value);
+    } catch (const Error&) {
+        throw;
+    } catch (const std::exception& e) {
+        throw Error(std::string(info_.properties[index].id), e.what());
+    }
+    properties_[index] = std::string(value);
+}
+
+const std::string& Processor::property(std::size_t index) const { return properties_.at(index); }
 
 void Processor::setParam(std::size_t index, float value) noexcept {
     if (index >= info_.params.size()) return;

@@ -10,6 +10,7 @@
 #include <memory>
 #include <string>
 #include <utility>
+#include <vector>
 
 namespace stagerack::engine {
 
@@ -28,6 +29,15 @@ public:
     // Control threads. Values are clamped to the parameter's range (and rounded for integer/enum/toggle).
     void setParam(std::size_t index, float value) noexcept;
     float param(std::size_t index) const noexcept;
+
+    // Text properties (control threads; may read files). Throws stagerack::Error with a one-line reason
+    // and keeps the previous state when the value is bad.
+    std::size_t propertyCount() const noexcept { return info_.properties.size(); }
+    int propertyIndex(std::string_view id) const noexcept;
+    void setProperty(std::size_t index, std::string_view value);
+    const std::string& property(std::size_t index) const;
+    // Housekeeping thread: frees what the audio thread retired (e.g. a replaced impulse response).
+    virtual void collectGarbage() {}
 
     // Control thread: may allocate. Applies the current targets without smoothing.
     void prepare(double sampleRate, uint32_t maxBlock);
@@ -49,6 +59,7 @@ protected:
     virtual void doReset() noexcept = 0;
     virtual void applyParam(std::size_t index, float value) noexcept = 0;
     virtual void doProcess(fx::StereoBlock& block, const fx::ProcessContext& ctx) noexcept = 0;
+    virtual void applyProperty(std::size_t, std::string_view) {}
 
 private:
     void pullParams() noexcept;
@@ -56,6 +67,7 @@ private:
     fx::EffectInfo info_;
     std::unique_ptr<std::atomic<float>[]> targets_;
     std::unique_ptr<float[]> applied_;
+    std::vector<std::string> properties_;
     double sampleRate_ = 0.0;
     uint32_t maxBlock_ = 0;
 };
@@ -72,6 +84,9 @@ public:
     uint32_t latency() const noexcept override { return effect_.latencySamples(); }
     uint32_t tail() const noexcept override { return effect_.tailSamples(); }
     std::unique_ptr<Processor> createFresh() const override { return std::make_unique<EffectProcessor<E>>(); }
+    void collectGarbage() override {
+        if constexpr (fx::HasProperties<E>) effect_.collectGarbage();
+    }
     E& effect() noexcept { return effect_; }
 
 protected:
@@ -80,6 +95,9 @@ protected:
     void applyParam(std::size_t index, float value) noexcept override { effect_.setParam(index, value); }
     void doProcess(fx::StereoBlock& block, const fx::ProcessContext& ctx) noexcept override {
         effect_.process(block, ctx);
+    }
+    void applyProperty(std::size_t index, std::string_view value) override {
+        if constexpr (fx::HasProperties<E>) effect_.setProperty(index, value);
     }
 
 private:
