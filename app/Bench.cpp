@@ -6,8 +6,12 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cmath>
 #include <cstdint>
+#include <cstdio>
 #include <random>
+#include <sndfile.h>
+#include <unistd.h>
 
 namespace stagerack::app {
 
@@ -103,6 +107,42 @@ std::vector<BenchResult> runBench(const BenchOptions& opt, const engine::Registr
             proc->process(block, ctx);
         });
         results.push_back(row(std::string(entry.info.id), ns, opt.rate));
+    }
+    // Convolution cost grows with the response: user responses of 200 ms and 2 s (decaying noise).
+    if (registry.find("cabinet") && (opt.only.empty() || opt.only == "cabinet")) {
+        for (double seconds : {0.2, 2.0}) {
+            const std::string path = "/tmp/stagerack-bench-ir-" + std::to_string(::getpid()) + ".wav";
+            SF_INFO info{};
+            info.samplerate = static_cast<int>(opt.rate);
+            info.channels = 1;
+            info.format = SF_FORMAT_WAV | SF_FORMAT_FLOAT;
+            std::vector<float> ir(static_cast<std::size_t>(seconds * opt.rate));
+            for (std::size_t i = 0; i < ir.size(); ++i)
+                ir[i] = dist(rng) * static_cast<float>(std::exp(-6.9 * static_cast<double>(i) / ir.size()));
+            if (SNDFILE* f = sf_open(path.c_str(), SFM_WRITE, &info)) {
+                sf_writef_float(f, ir.data(), static_cast<sf_count_t>(ir.size()));
+                sf_close(f);
+            }
+            auto proc = registry.find("cabinet")->create();
+            proc->prepare(opt.rate, opt.block);
+            proc->setProperty(0, path);
+            proc->reset();
+            ::unlink(path.c_str());
+            const double ns = measure(opt, [&](uint32_t n) {
+                const float* in = nextInput();
+                std::copy(in, in + n, l.begin());
+                std::copy(in, in + n, r.begin());
+                fx::StereoBlock block{l.data(), r.data(), n};
+                fx::ProcessContext ctx;
+                ctx.sampleRate = opt.rate;
+                ctx.frames = n;
+                rt::ScopedFlushDenormals ftz;
+                proc->process(block, ctx);
+            });
+            char name[64];
+            std::snprintf(name, sizeof name, "cabinet (%g ms user IR)", seconds * 1000.0);
+            results.push_back(row(name, ns, opt.rate));
+        }
     }
     if (!opt.chain.empty()) benchEngine("chain: " + opt.chain, opt.chain);
     return results;

@@ -53,8 +53,9 @@ int listEffects(bool asJson) {
                 params.push_back(paramJson(p));
             json properties = json::array();
             for (const auto& p : e.info.properties)
-                properties.push_back(
-                    {{"id", std::string(p.id)}, {"name", std::string(p.name)}, {"help", std::string(p.help)}});
+                properties.push_back({{"id", std::string(p.id)},
+                                      {"name", std::string(p.name)},
+                                      {"help", std::string(p.help)}});
             arr.push_back({{"id", std::string(e.info.id)},
                            {"name", std::string(e.info.name)},
                            {"category", std::string(e.info.category)},
@@ -103,8 +104,8 @@ int helpEffect(const std::string& id) {
         if (!p.help.empty()) std::printf("  %-14s %s\n", "", std::string(p.help).c_str());
     }
     for (const auto& p : e->info.properties) {
-        std::printf("  %-14s %-14s text (a file path; no ',' or '>' inside a chain SPEC)\n", std::string(p.id).c_str(),
-                    std::string(p.name).c_str());
+        std::printf("  %-14s %-14s text (a file path; no ',' or '>' inside a chain SPEC)\n",
+                    std::string(p.id).c_str(), std::string(p.name).c_str());
         if (!p.help.empty()) std::printf("  %-14s %s\n", "", std::string(p.help).c_str());
     }
     std::printf("\nEvery slot also takes: bypass (on/off) and dry_wet (0..1, default 1).\n"

@@ -115,8 +115,10 @@ std::shared_ptr<Slot> Engine::makeSlot(const SlotSpec& spec, uint32_t id) const 
                 slot->setMix(parseParamValue(kDryWetInfo, value));
             } else {
                 std::string known;
-                for (const auto& p : proc.info().params) known += " " + std::string(p.id);
-                for (const auto& p : proc.info().properties) known += " " + std::string(p.id);
+                for (const auto& p : proc.info().params)
+                    known += " " + std::string(p.id);
+                for (const auto& p : proc.info().properties)
+                    known += " " + std::string(p.id);
                 throw Error(key, "unknown parameter (known:" + known + " bypass dry_wet)");
             }
         } catch (const Error& e) {
@@ -329,7 +331,8 @@ std::size_t Engine::housekeeping(const std::function<void(const EngineEvent&)>& 
     }
     {
         std::lock_guard lock(controlMutex_);
-        for (const auto& slot : model_) slot->processor().collectGarbage();
+        for (const auto& slot : model_)
+            slot->processor().collectGarbage();
     }
     EngineEvent e;
     while (events_.try_dequeue(e))

@@ -50,7 +50,9 @@ void Processor::setProperty(std::size_t index, std::string_view value) {
     properties_[index] = std::string(value);
 }
 
-const std::string& Processor::property(std::size_t index) const { return properties_.at(index); }
+const std::string& Processor::property(std::size_t index) const {
+    return properties_.at(index);
+}
 
 void Processor::setParam(std::size_t index, float value) noexcept {
     if (index >= info_.params.size()) return;

@@ -1,5 +1,6 @@
 #include "engine/Registry.h"
 
+#include "effects/cabinet/Cabinet.h"
 #include "effects/delay/Delay.h"
 #include "effects/dynamics/Gate.h"
 #include "effects/utility/Utility.h"
@@ -18,6 +19,7 @@ const Registry& Registry::builtin() {
         r.add<fx::Utility>();
         r.add<fx::Gate>();
         r.add<fx::Delay>();
+        r.add<fx::Cabinet>();
         return r;
     }();
     return registry;

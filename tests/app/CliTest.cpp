@@ -205,6 +205,10 @@ TEST(Render, BadInputIsOneLineNonZeroAndLeavesNoOutput) {
         {{"render", in, out, "--chain", "gate", "--block", "x"}, "usage"},
         {{"render", in}, "usage"},
         {{"render", in, out, "--preset", "Clean"}, "presets are not available"},
+        {{"render", in, out, "--chain", "cabinet:ir_file=/nonexistent.wav"},
+         "cabinet: ir_file: /nonexistent.wav: No such file or directory"},
+        {{"render", in, out, "--chain", "cabinet:ir_file=" + dir + "/text.wav"}, "cannot read audio"},
+        {{"render", in, out, "--chain", "cabinet:model=8x12"}, "model: '8x12' is not one of 1x12 2x12"},
     };
     for (const auto& c : cases) {
         SCOPED_TRACE(c.args[1] + " " + (c.args.size() > 4 ? c.args[4] : ""));

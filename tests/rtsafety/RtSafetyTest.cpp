@@ -11,6 +11,7 @@
 
 #include <gtest/gtest.h>
 #include <jack/midiport.h>
+#include <sndfile.h>
 
 #include <atomic>
 #include <chrono>
@@ -53,6 +54,8 @@ TEST(RtSafetyInterposer, CountsForbiddenCallsOnlyInsideTheAudioScope) {
 
 // Every built-in effect, alone: process, parameter changes, reset, bypass and NaN recovery inside the
 // audio scope, at the sample rates a rack meets. New effects join automatically through the registry.
+std::string userIrPath();
+
 TEST(RtSafety, EveryBuiltinEffectProcessesWithoutForbiddenCalls) {
     std::mt19937 rng(3);
     std::uniform_real_distribution<float> unit(0.f, 1.f);
@@ -69,6 +72,10 @@ TEST(RtSafety, EveryBuiltinEffectProcessesWithoutForbiddenCalls) {
                 }
                 for (std::size_t i = 0; i < l.size(); ++i)
                     l[i] = r[i] = unit(rng) - 0.5f;
+                if (proc->propertyCount() > 0 && block % 100 == 50) {
+                    proc->setProperty(0, block % 200 == 50 ? userIrPath() : "");
+                    proc->collectGarbage();
+                }
                 const auto frames = static_cast<uint32_t>(1 + block % 256);
                 rt::AudioThreadScope scope;
                 fx::StereoBlock b{l.data(), r.data(), frames};
@@ -85,11 +92,30 @@ TEST(RtSafety, EveryBuiltinEffectProcessesWithoutForbiddenCalls) {
 }
 
 constexpr const char* kSpecs[] = {
-    "gate>utility:level_db=-3>delay:time_ms=120,feedback=0.5",
-    "utility:pan=0.3>delay:time_ms=40,pingpong=on",
+    "gate>utility:level_db=-3>cabinet>delay:time_ms=120,feedback=0.5",
+    "utility:pan=0.3>delay:time_ms=40,pingpong=on>cabinet:model=open_back",
     "delay:time_ms=300,mix=0.5>gate:threshold_db=-70",
-    "utility>utility:invert=on>utility:mono=on>gate",
+    "utility>utility:invert=on>utility:mono=on>gate>cabinet:model=bass_8x10",
 };
+
+// A user impulse response for the cabinet's ir_file swaps (a control-thread load, an audio-thread swap).
+std::string userIrPath() {
+    static const std::string path = [] {
+        const std::string p = "/tmp/stagerack-rt-ir-" + std::to_string(::getpid()) + ".wav";
+        SF_INFO info{};
+        info.samplerate = 48000;
+        info.channels = 1;
+        info.format = SF_FORMAT_WAV | SF_FORMAT_FLOAT;
+        std::vector<float> ir(4800);
+        for (std::size_t i = 0; i < ir.size(); ++i)
+            ir[i] = static_cast<float>(std::exp(-0.002 * i) * std::sin(0.3 * i));
+        SNDFILE* f = sf_open(p.c_str(), SFM_WRITE, &info);
+        sf_writef_float(f, ir.data(), static_cast<sf_count_t>(ir.size()));
+        sf_close(f);
+        return p;
+    }();
+    return path;
+}
 
 // The control-side storm shared by both scenarios. Returns counts of what it did.
 struct StormCounts {
@@ -123,6 +149,8 @@ StormCounts storm(engine::Engine& eng, const std::function<void(int)>& extra = {
             const auto& p = proc.info().params[i];
             proc.setParam(i, p.min + unit(rng) * (p.max - p.min));
             if (unit(rng) < 0.05f) slot->setMix(unit(rng));
+            if (proc.propertyCount() > 0 && unit(rng) < 0.02f)
+                proc.setProperty(0, unit(rng) < 0.5f ? userIrPath() : "");
             ++c.params;
             break;
         }
