@@ -161,8 +161,8 @@ TEST(Render, IdenticalInputAndSettingsGiveBitIdenticalOutput) {
         st[2 * i + 1] = 0.3f * std::sin(0.031f * i);
     }
     writeWav(dir + "/in.wav", 48000, 2, st);
-    const std::string chain =
-        "gate:threshold_db=-30>utility:pan=0.3>delay:time_ms=123.4,feedback=0.6,pingpong=on";
+    const std::string chain = "gate:threshold_db=-30>utility:pan=0.3>cabinet:model=2x12>delay:time_ms=123.4,"
+                              "feedback=0.6,pingpong=on";
     for (const char* out : {"/a.wav", "/b.wav"}) {
         const auto r =
             run({"render", dir + "/in.wav", dir + out, "--chain", chain, "--block", "100", "--tail", "1"});
