@@ -220,8 +220,8 @@ private:
     float knee_ = 0.f;
     float slope_ = 0.f;    // 1 - 1 / ratio
     float kneeCoef_ = 0.f; // slope / (2 knee)
-    float attackCoef_ = 1.f;
-    float releaseCoef_ = 1.f;
+    double attackCoef_ = 1.0;
+    double releaseCoef_ = 1.0;
     float linkNow_ = 1.f;
     float rmsCoef_ = 1.f;
     float rmsNow_ = 0.f;
@@ -231,8 +231,8 @@ private:
     uint32_t gridLeft_ = 0;
     float meanSquareL_ = 0.f;
     float meanSquareR_ = 0.f;
-    float reductionL_ = 0.f; // smoothed gain reduction in dB
-    float reductionR_ = 0.f;
+    double reductionL_ = 0.0; // smoothed gain reduction in dB
+    double reductionR_ = 0.0;
 };
 
 static_assert(Effect<Compressor>);

@@ -362,6 +362,14 @@ TEST(Compressor, SampleRates) {
         EXPECT_NEAR(gain, expected, 0.5) << rate;
         EXPECT_NEAR(attack, 10.0, 0.1) << rate;
         EXPECT_NEAR(release, 100.0, 1.0) << rate;
+        // Long time constants at high rates move the reduction by a tiny fraction per sample: it must still
+        // arrive (a float state stalls several dB short at 192 kHz).
+        const double slowAttack = measuredAttackMs(rate, 200.f);
+        const double slowRelease = measuredReleaseMs(rate, 2000.f);
+        std::printf("[measured] compressor at %g Hz: attack 200 ms -> %.3f ms, release 2000 ms -> %.3f ms\n",
+                    rate, slowAttack, slowRelease);
+        EXPECT_NEAR(slowAttack, 200.0, 2.0) << rate;
+        EXPECT_NEAR(slowRelease, 2000.0, 20.0) << rate;
     }
 }
 
