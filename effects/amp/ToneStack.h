@@ -56,7 +56,7 @@ public:
     // as variable resistors), each 0..1.
     static Analog analog(const ToneStackCircuit& c, double t, double m, double l) noexcept;
     // Bilinear transform s = 2 fs (1 - z^-1) / (1 + z^-1), without prewarping: the amp runs the stack at
-    // twice the session rate (88.2 kHz or more), where the warp moves 10 kHz by under 5 %.
+    // eight times the session rate, where the warp moves 10 kHz by well under 1 %.
     static Digital bilinear(const Analog& h, double sampleRate) noexcept;
     static std::complex<double> analogResponse(const Analog& h, double freqHz) noexcept;
     static std::complex<double> digitalResponse(const Digital& h, double freqHz, double sampleRate) noexcept;
