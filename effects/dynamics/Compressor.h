@@ -171,34 +171,13 @@ public:
     uint32_t tailSamples() const noexcept { return 0; }
 
 private:
-    // A value that is recomputed on the grid and ramps linearly to it over the next kGrid samples, so a
-    // grid-rate value never steps the gain.
-    class GridRamp {
-    public:
-        void snap(float v) noexcept {
-            current_ = target_ = v;
-            step_ = 0.f;
-        }
-        void retarget(float v) noexcept {
-            current_ = target_; // exactly where the last ramp was heading: no drift, and 0 steps stay 0
-            target_ = v;
-            step_ = (target_ - current_) * (1.f / static_cast<float>(kGrid));
-        }
-        void settle() noexcept { snap(target_); }
-        float next() noexcept { return current_ += step_; }
-
-    private:
-        float current_ = 0.f;
-        float target_ = 0.f;
-        float step_ = 0.f;
-    };
-
     void updateCoefficients() noexcept;
-    void advanceSmoothers(uint32_t frames) noexcept;
+    void advanceSmoothers() noexcept;
     // Which detector feeds the gain computer in a chunk: one of them, or both while a switch crossfades.
     enum class Mode { Peak, Rms, Blend };
+    // `offset`: where the chunk starts in the current grid period.
     template <Mode kMode, bool kLinked>
-    void processChunk(float* left, float* right, uint32_t frames) noexcept;
+    void processChunk(float* left, float* right, uint32_t frames, uint32_t offset) noexcept;
     float gainReduction(float levelDb) const noexcept;
 
     std::array<float, kParamCount> values_{};
@@ -225,7 +204,11 @@ private:
     float linkNow_ = 1.f;
     float rmsCoef_ = 1.f;
     float rmsNow_ = 0.f;
-    GridRamp makeup_; // total makeup in dB
+    // Total makeup in dB, recomputed on the grid and ramped linearly to over the next kGrid samples (so a
+    // grid-rate value never steps the gain): start + step * (samples since the grid point + 1).
+    float makeupStart_ = 0.f;
+    float makeupTarget_ = 0.f;
+    float makeupStep_ = 0.f;
 
     // State.
     uint32_t gridLeft_ = 0;

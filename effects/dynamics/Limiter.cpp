@@ -123,6 +123,12 @@ void Limiter::process(StereoBlock& block, const ProcessContext& /*ctx*/) noexcep
     while (done < block.frames) {
         if (gridLeft_ == 0) {
             updateCoefficients();
+            // Only grid points read the smoothers: move them a whole period at once, the same arithmetic
+            // whatever the block size.
+            ceilingDb_.skip(kGrid);
+            driveDb_.skip(kGrid);
+            for (uint32_t i = 0; i < kGrid && releaseMs_.smoothing(); ++i)
+                releaseMs_.next();
             gridLeft_ = kGrid;
         }
         const uint32_t n = std::min(block.frames - done, gridLeft_);
@@ -130,10 +136,6 @@ void Limiter::process(StereoBlock& block, const ProcessContext& /*ctx*/) noexcep
             processChunk<true>(block.left + done, block.right + done, n);
         else
             processChunk<false>(block.left + done, block.right + done, n);
-        ceilingDb_.skip(n);
-        driveDb_.skip(n);
-        for (uint32_t i = 0; i < n && releaseMs_.smoothing(); ++i)
-            releaseMs_.next();
         done += n;
         gridLeft_ -= n;
     }

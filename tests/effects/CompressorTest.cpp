@@ -336,7 +336,9 @@ TEST(Compressor, BlockSizeInvariance) {
            {"auto_makeup", 0.f}}},
          {34816, {{"stereo_link", 0.f}, {"detector", 0.f}, {"attack_ms", 0.1f}}}});
     std::printf("[measured] compressor block-size deviation %.3g\n", deviation);
-    EXPECT_LE(deviation, 1e-5f);
+    // The brief allows 1e-5; the design gives bit-identical output: smoothers move a whole grid period at a
+    // time, ramps are computed from the sample's integer position, and nothing else depends on the chunking.
+    EXPECT_EQ(deviation, 0.f);
 }
 
 TEST(Compressor, SampleRates) {
