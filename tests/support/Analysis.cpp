@@ -3,6 +3,7 @@
 #include <cctype>
 #include <numbers>
 #include <set>
+#include <utility>
 
 namespace stagerack::test {
 
@@ -107,6 +108,91 @@ float maxAbsDiff(std::span<const float> a, std::span<const float> b) {
         if (!(d <= worst)) worst = std::isnan(d) ? std::numeric_limits<float>::infinity() : d;
     }
     return worst;
+}
+
+namespace {
+
+void fftInPlace(std::vector<double>& re, std::vector<double>& im) {
+    const std::size_t n = re.size();
+    for (std::size_t i = 1, j = 0; i < n; ++i) {
+        std::size_t bit = n >> 1;
+        for (; j & bit; bit >>= 1)
+            j ^= bit;
+        j ^= bit;
+        if (i < j) {
+            std::swap(re[i], re[j]);
+            std::swap(im[i], im[j]);
+        }
+    }
+    for (std::size_t len = 2; len <= n; len <<= 1) {
+        const double angle = -2.0 * std::numbers::pi / static_cast<double>(len);
+        for (std::size_t i = 0; i < n; i += len) {
+            for (std::size_t k = 0; k < len / 2; ++k) {
+                // Twiddles computed directly (not by recurrence): no error build-up over long transforms.
+                const double wr = std::cos(angle * static_cast<double>(k));
+                const double wi = std::sin(angle * static_cast<double>(k));
+                const std::size_t a = i + k;
+                const std::size_t b = a + len / 2;
+                const double tr = re[b] * wr - im[b] * wi;
+                const double ti = re[b] * wi + im[b] * wr;
+                re[b] = re[a] - tr;
+                im[b] = im[a] - ti;
+                re[a] += tr;
+                im[a] += ti;
+            }
+        }
+    }
+}
+
+} // namespace
+
+std::vector<double> windowedSpectrum(std::span<const float> x) {
+    const std::size_t n = x.size();
+    if (n < 2 || (n & (n - 1)) != 0) throw std::invalid_argument("windowedSpectrum: length not a power of 2");
+    std::vector<double> re(n), im(n, 0.0);
+    double windowSum = 0.0;
+    for (std::size_t i = 0; i < n; ++i) {
+        const double t = 2.0 * std::numbers::pi * static_cast<double>(i) / static_cast<double>(n);
+        const double w =
+            0.35875 - 0.48829 * std::cos(t) + 0.14128 * std::cos(2.0 * t) - 0.01168 * std::cos(3.0 * t);
+        re[i] = w * static_cast<double>(x[i]);
+        windowSum += w;
+    }
+    fftInPlace(re, im);
+    std::vector<double> mag(n / 2 + 1);
+    for (std::size_t k = 0; k <= n / 2; ++k)
+        mag[k] = 2.0 * std::hypot(re[k], im[k]) / windowSum;
+    return mag;
+}
+
+AliasReport worstNonHarmonic(std::span<const float> x, double f0, double sampleRate, std::size_t guardBins) {
+    const std::vector<double> mag = windowedSpectrum(x);
+    const double binHz = sampleRate / static_cast<double>(x.size());
+    std::vector<bool> excluded(mag.size(), false);
+    auto exclude = [&](double hz) {
+        const auto centre = static_cast<long long>(std::llround(hz / binHz));
+        for (long long k = centre - static_cast<long long>(guardBins);
+             k <= centre + static_cast<long long>(guardBins); ++k)
+            if (k >= 0 && k < static_cast<long long>(mag.size())) excluded[static_cast<std::size_t>(k)] = true;
+    };
+    exclude(0.0);
+    for (double h = f0; h < sampleRate / 2.0; h += f0)
+        exclude(h);
+    double fundamental = 0.0;
+    const auto f0Bin = static_cast<std::size_t>(std::llround(f0 / binHz));
+    for (std::size_t k = f0Bin - std::min(f0Bin, std::size_t{2}); k <= f0Bin + 2 && k < mag.size(); ++k)
+        fundamental = std::max(fundamental, mag[k]);
+    AliasReport report;
+    report.fundamentalDb = toDb(fundamental);
+    double worst = 0.0;
+    for (std::size_t k = 0; k < mag.size(); ++k) {
+        if (!excluded[k] && mag[k] > worst) {
+            worst = mag[k];
+            report.worstHz = static_cast<double>(k) * binHz;
+        }
+    }
+    report.worstDbc = toDb(worst) - report.fundamentalDb;
+    return report;
 }
 
 float constrainParam(const fx::ParamInfo& p, float v) {

@@ -59,6 +59,22 @@ double clickScore(std::span<const float> x, Window event, Window before, Window 
 // The same idea with the first difference: largest step during the event over the larger steady one.
 double stepRatio(std::span<const float> x, Window event, Window before, Window after);
 
+// Amplitude spectrum of x (its length must be a power of two) under a 4-term Blackman-Harris window
+// (side lobes -92 dB, main lobe +-4 bins), normalised so that a sine of amplitude A centred on a bin reads A.
+// Bins 0 .. N/2, bin k at k * rate / N. Radix-2 FFT in double.
+std::vector<double> windowedSpectrum(std::span<const float> x);
+
+// The strongest spectral component that is neither DC nor a harmonic k * f0 below Nyquist (each excluded
+// with +-guardBins around it), relative to the fundamental. Harmonics above Nyquist fold back and count:
+// they are aliases.
+struct AliasReport {
+    double worstDbc = -400.0;
+    double worstHz = 0.0;
+    double fundamentalDb = -400.0; // amplitude of the fundamental, dBFS
+};
+AliasReport worstNonHarmonic(std::span<const float> x, double f0, double sampleRate,
+                             std::size_t guardBins = 8);
+
 bool allFinite(std::span<const float> x);
 float maxAbsDiff(std::span<const float> a, std::span<const float> b);
 
