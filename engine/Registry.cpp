@@ -1,9 +1,18 @@
 #include "engine/Registry.h"
 
+#include "effects/amp/Amp.h"
 #include "effects/cabinet/Cabinet.h"
 #include "effects/delay/Delay.h"
+#include "effects/drive/Distortion.h"
+#include "effects/drive/Fuzz.h"
+#include "effects/drive/Overdrive.h"
+#include "effects/dynamics/Compressor.h"
 #include "effects/dynamics/Gate.h"
+#include "effects/dynamics/Limiter.h"
+#include "effects/eq/Eq.h"
+#include "effects/eq/Geq.h"
 #include "effects/utility/Utility.h"
+#include "effects/wah/Wah.h"
 #include "engine/Error.h"
 
 #include <charconv>
@@ -16,10 +25,20 @@ namespace stagerack::engine {
 const Registry& Registry::builtin() {
     static const Registry registry = [] {
         Registry r;
+        // The order `stagerack effects` lists them in: signal-chain order of a guitar rig.
         r.add<fx::Utility>();
         r.add<fx::Gate>();
-        r.add<fx::Delay>();
+        r.add<fx::Compressor>();
+        r.add<fx::Wah>();
+        r.add<fx::Overdrive>();
+        r.add<fx::Distortion>();
+        r.add<fx::Fuzz>();
+        r.add<fx::Amp>();
         r.add<fx::Cabinet>();
+        r.add<fx::Eq>();
+        r.add<fx::Geq>();
+        r.add<fx::Delay>();
+        r.add<fx::Limiter>();
         return r;
     }();
     return registry;
