@@ -4,6 +4,10 @@
 #include <cmath>
 #include <numbers>
 
+#if defined(__SSE__)
+#include <xmmintrin.h>
+#endif
+
 namespace stagerack::fx {
 
 namespace {
@@ -86,6 +90,71 @@ Amp::Core::OnePole Amp::Core::OnePole::lowpass(double hz, double rate) noexcept 
     return p;
 }
 
+Amp::Core::Pole4 Amp::Core::Pole4::from(const OnePole& p) noexcept {
+    // s_k = h2 s_{k-1} + g2 x_k: s_k = sum_{j <= k} h2^(k-j) g2 x_j + h2^(k+1) s_{-1}.
+    const double g2 = p.g2, h2 = p.h2;
+    Pole4 q;
+    for (int k = 0; k < 4; ++k) {
+        for (int j = 0; j <= k; ++j)
+            q.col[j][k] = static_cast<float>(std::pow(h2, k - j) * g2);
+        q.carry[k] = static_cast<float>(std::pow(h2, k + 1));
+    }
+    return q;
+}
+
+namespace {
+using V4 = float __attribute__((vector_size(16)));
+
+inline V4 splat(float v) noexcept {
+    return V4{v, v, v, v};
+}
+template <int k>
+inline V4 lane(V4 v) noexcept {
+    return __builtin_shufflevector(v, v, k, k, k, k);
+}
+// [before[0], v[0], v[1], v[2]]: each lane's predecessor in time.
+inline V4 previous(V4 v, V4 before) noexcept {
+    return __builtin_shufflevector(v, before, 4, 0, 1, 2);
+}
+inline V4 sqrt4(V4 v) noexcept {
+#if defined(__SSE__)
+    return reinterpret_cast<V4>(_mm_sqrt_ps(reinterpret_cast<__m128>(v)));
+#else
+    for (int k = 0; k < 4; ++k)
+        v[k] = std::sqrt(v[k]);
+    return v;
+#endif
+}
+inline V4 load4(const float* p) noexcept {
+    V4 v;
+    __builtin_memcpy(&v, p, sizeof v);
+    return v;
+}
+inline void store4(float* p, V4 v) noexcept {
+    __builtin_memcpy(p, &v, sizeof v);
+}
+const V4 kLanes{0.f, 1.f, 2.f, 3.f};
+
+// Triode curve f(u) = u / sqrt(1 + u^2) with first-order antiderivative anti-aliasing. The antiderivative
+// is F(u) = sqrt(1 + u^2), and (F(u1) - F(u0)) / (u1 - u0) = (u1 + u0) / (F(u1) + F(u0)) exactly: no
+// cancellation and no special case for u1 == u0. pu, pf: the previous u and F broadcast, updated.
+inline V4 adaa4(V4 u, V4& pu, V4& pf) noexcept {
+    const V4 f = sqrt4(1.f + u * u);
+    const V4 y = (u + previous(u, pu)) / (f + previous(f, pf));
+    pu = lane<3>(u);
+    pf = lane<3>(f);
+    return y;
+}
+} // namespace
+
+Amp::Core::V4 Amp::Core::Pole4::lowpass(V4 x, V4& sv) const noexcept {
+    const V4 s = (col[0] * lane<0>(x) + col[1] * lane<1>(x)) + (col[2] * lane<2>(x) + col[3] * lane<3>(x)) +
+                 carry * sv;
+    const V4 y = 0.5f * (previous(s, sv) + s);
+    sv = lane<3>(s);
+    return y;
+}
+
 const Voicing& Amp::voicing(uint32_t model) noexcept {
     return kVoicings[std::min<uint32_t>(model, kModelCount - 1)];
 }
@@ -110,14 +179,15 @@ void Amp::Core::setModel(uint32_t model) noexcept {
         const StageVoicing& sv = v_->stage[s];
         StageCoef& c = coef_[s];
         c.drive = dsp::dbToGain(sv.driveDb);
-        c.cathode = OnePole::lowpass(std::max(sv.cathodeHz, 1.f), rate8);
+        c.cathode = Pole4::from(OnePole::lowpass(std::max(sv.cathodeHz, 1.f), rate8));
         c.cathodeMix = 1.f - dsp::dbToGain(-sv.cathodeCutDb);
-        c.miller = OnePole::lowpass(std::max(sv.millerHz, 100.f), rate8);
-        c.coupling = OnePole::lowpass(std::max(sv.couplingHz, 1.f), rate8);
+        c.miller = Pole4::from(OnePole::lowpass(std::max(sv.millerHz, 100.f), rate8));
+        c.coupling = Pole4::from(OnePole::lowpass(std::max(sv.couplingHz, 1.f), rate8));
         c.bias = sv.bias;
         c.biasF = curveF(sv.bias);
         c.offset = sv.bias / c.biasF;
     }
+    presence_ = Pole4::from(OnePole::lowpass(v_->presenceHz, rate8));
     stackMakeup_ = dsp::dbToGain(v_->stackMakeupDb);
     outTrim_ = dsp::dbToGain(v_->outputDb);
 }
@@ -154,7 +224,6 @@ void Amp::Core::beginGrid(const Knobs& now, const Knobs& ahead, bool snap) noexc
     sagStep_ = (s1 - s0) / static_cast<float>(kGrid * 2);
 
     stack_.setCircuit(*v.stack, now.treble, now.mid, audioTaper(now.bass));
-    presence_ = OnePole::lowpass(v.presenceHz, kOversample * sampleRate_);
     presenceMix_ = dsp::dbToGain(v.presenceMaxDb * now.presence) - 1.f;
 }
 
@@ -171,74 +240,55 @@ void Amp::Core::sanitize() noexcept {
     stack_.sanitize();
 }
 
-template <bool kCoupledInput>
 void Amp::Core::runStage(uint32_t s, float* x, uint32_t count, float gainStart, float gainStep) noexcept {
     const StageCoef& c = coef_[s];
     StageState& st = stage_[s];
-    // Linear part in one loop so the independent recurrences overlap: the previous stage's coupling
-    // high-pass, the gain, the partly bypassed cathode and the Miller low-pass; x becomes u = grid + bias.
-    OnePole hp;
-    float hs = 0.f;
-    if constexpr (kCoupledInput) {
-        hp = coef_[s - 1].coupling;
-        hs = stage_[s - 1].couplingLp;
+    // One pass, four samples per step: the gain, the partly bypassed cathode, the Miller low-pass, the bias,
+    // the triode curve with ADAA and the coupling-capacitor high-pass after the stage.
+    V4 cs = splat(st.cathodeLp), ms = splat(st.millerLp), hs = splat(st.couplingLp);
+    V4 pu = splat(st.prevU), pf = splat(st.prevF);
+    const float drive = c.drive, cathodeMix = c.cathodeMix, bias = c.bias, offset = c.offset;
+    for (uint32_t i = 0; i < count; i += 4) {
+        V4 v = load4(x + i) * (drive * (gainStart + gainStep * (static_cast<float>(i) + kLanes)));
+        v -= cathodeMix * c.cathode.lowpass(v, cs);
+        const V4 u = c.miller.lowpass(v, ms) + bias;
+        V4 y = adaa4(u, pu, pf) - offset;
+        y -= c.coupling.lowpass(y, hs);
+        store4(x + i, y);
     }
-    float cs = st.cathodeLp, ms = st.millerLp;
-    const float drive = c.drive;
-    for (uint32_t i = 0; i < count; ++i) {
-        float v = x[i];
-        if constexpr (kCoupledInput) v -= hp.step(v, hs);
-        v *= drive * (gainStart + gainStep * static_cast<float>(i));
-        v -= c.cathodeMix * c.cathode.step(v, cs);
-        x[i] = c.miller.step(v, ms) + c.bias;
-    }
-    if constexpr (kCoupledInput) stage_[s - 1].couplingLp = hs;
-    st.cathodeLp = cs;
-    st.millerLp = ms;
-    // Triode curve f(u) = u / sqrt(1 + u^2) with first-order antiderivative anti-aliasing. The antiderivative
-    // is F(u) = sqrt(1 + u^2), and (F(u1) - F(u0)) / (u1 - u0) = (u1 + u0) / (F(u1) + F(u0)) exactly: no
-    // cancellation and no special case for u1 == u0. Written so it vectorises (sqrt and divide per lane).
-    adaa(x, count, st.prevU, st.prevF, c.offset);
-}
-
-void Amp::Core::adaa(float* x, uint32_t count, float& prevU, float& prevF, float offset) noexcept {
-    float* const f = curve_.data();
-    for (uint32_t i = 0; i < count; ++i)
-        f[i] = curveF(x[i]);
-    const float lastU = x[count - 1], lastF = f[count - 1];
-    for (uint32_t i = count; i-- > 1;)
-        x[i] = (x[i] + x[i - 1]) / (f[i] + f[i - 1]) - offset;
-    x[0] = (x[0] + prevU) / (f[0] + prevF) - offset;
-    prevU = lastU;
-    prevF = lastF;
+    st.cathodeLp = cs[0];
+    st.millerLp = ms[0];
+    st.couplingLp = hs[0];
+    st.prevU = pu[0];
+    st.prevF = pf[0];
 }
 
 void Amp::Core::process(const float* in8, float* out2, uint32_t n, uint32_t gridPos) noexcept {
     const uint32_t n8 = n * kOversample;
     float* x = work8_.data();
     std::copy(in8, in8 + n8, x);
-    runStage<false>(0, x, n8, 1.f, 0.f);
-    runStage<true>(1, x, n8, gain_ + gainStep_ * static_cast<float>(gridPos * kOversample), gainStep_);
-    if (v_->stages > 2) runStage<true>(2, x, n8, 1.f, 0.f);
-    {
-        const uint32_t last = v_->stages - 1;
-        const OnePole hp = coef_[last].coupling;
-        float hs = stage_[last].couplingLp;
-        for (uint32_t i = 0; i < n8; ++i)
-            x[i] -= hp.step(x[i], hs);
-        stage_[last].couplingLp = hs;
-    }
+    runStage(0, x, n8, 1.f, 0.f);
+    runStage(1, x, n8, gain_ + gainStep_ * static_cast<float>(gridPos * kOversample), gainStep_);
+    if (v_->stages > 2) runStage(2, x, n8, 1.f, 0.f);
     // Tone stack (double precision), presence and the push-pull power stage, all at 8x: resampling between
     // the preamp and the power stage would need filters that keep the preamp's harmonics up to 96 kHz out of
     // the power stage's images (half-bands built for a 24 kHz band let them through: -58 dBc of aliases).
     const float makeup = stackMakeup_;
-    const float p0 = power_ + powerStep_ * static_cast<float>(gridPos * kOversample);
-    for (uint32_t i = 0; i < n8; ++i) {
-        const float y = stack_.process(x[i]) * makeup;
-        const float shelf = y + presenceMix_ * (y - presence_.step(y, presenceLp_));
-        x[i] = shelf * (p0 + powerStep_ * static_cast<float>(i));
+    for (uint32_t i = 0; i < n8; ++i)
+        x[i] = stack_.process(x[i]) * makeup;
+    {
+        const float p0 = power_ + powerStep_ * static_cast<float>(gridPos * kOversample);
+        const float step = powerStep_, mix = presenceMix_;
+        V4 ps = splat(presenceLp_), pu = splat(powerPrevU_), pf = splat(powerPrevF_);
+        for (uint32_t i = 0; i < n8; i += 4) {
+            const V4 y = load4(x + i);
+            const V4 shelf = y + mix * (y - presence_.lowpass(y, ps));
+            store4(x + i, adaa4(shelf * (p0 + step * (static_cast<float>(i) + kLanes)), pu, pf));
+        }
+        presenceLp_ = ps[0];
+        powerPrevU_ = pu[0];
+        powerPrevF_ = pf[0];
     }
-    adaa(x, n8, powerPrevU_, powerPrevF_, 0.f);
     float* const y4 = work4_.data();
     down8_.down(x, y4, 4 * n);
     down4_.down(y4, out2, 2 * n);
