@@ -4,8 +4,8 @@
 #include <cmath>
 #include <numbers>
 
-#if defined(__SSE__)
-#include <xmmintrin.h>
+#if defined(__SSE2__)
+#include <emmintrin.h>
 #endif
 
 namespace stagerack::fx {
@@ -91,8 +91,9 @@ Amp::Core::OnePole Amp::Core::OnePole::lowpass(double hz, double rate) noexcept 
 }
 
 Amp::Core::Pole4 Amp::Core::Pole4::from(const OnePole& p) noexcept {
-    // s_k = h2 s_{k-1} + g2 x_k: s_k = sum_{j <= k} h2^(k-j) g2 x_j + h2^(k+1) s_{-1}.
-    const double g2 = p.g2, h2 = p.h2;
+    // s_k = h2 s_{k-1} + g2 x_k: s_k = sum_{j <= k} h2^(k-j) g2 x_j + h2^(k+1) s_{-1}. The state is kept
+    // halved (t = s / 2) so that each output is simply t_{k-1} + t_k.
+    const double g2 = 0.5 * p.g2, h2 = p.h2;
     Pole4 q;
     for (int k = 0; k < 4; ++k) {
         for (int j = 0; j <= k; ++j)
@@ -114,10 +115,15 @@ inline V4 lane(V4 v) noexcept {
 }
 // [before[0], v[0], v[1], v[2]]: each lane's predecessor in time.
 inline V4 previous(V4 v, V4 before) noexcept {
+#if defined(__SSE2__)
+    const __m128 shifted = _mm_castsi128_ps(_mm_slli_si128(_mm_castps_si128(reinterpret_cast<__m128>(v)), 4));
+    return reinterpret_cast<V4>(_mm_move_ss(shifted, reinterpret_cast<__m128>(before)));
+#else
     return __builtin_shufflevector(v, before, 4, 0, 1, 2);
+#endif
 }
 inline V4 sqrt4(V4 v) noexcept {
-#if defined(__SSE__)
+#if defined(__SSE2__)
     return reinterpret_cast<V4>(_mm_sqrt_ps(reinterpret_cast<__m128>(v)));
 #else
     for (int k = 0; k < 4; ++k)
@@ -150,7 +156,7 @@ inline V4 adaa4(V4 u, V4& pu, V4& pf) noexcept {
 Amp::Core::V4 Amp::Core::Pole4::lowpass(V4 x, V4& sv) const noexcept {
     const V4 s = (col[0] * lane<0>(x) + col[1] * lane<1>(x)) + (col[2] * lane<2>(x) + col[3] * lane<3>(x)) +
                  carry * sv;
-    const V4 y = 0.5f * (previous(s, sv) + s);
+    const V4 y = previous(s, sv) + s;
     sv = lane<3>(s);
     return y;
 }

@@ -256,13 +256,14 @@ public:
         };
         // The same one-pole run four samples per step (block state space): the states after each of the
         // four samples are a lower-triangular matrix times the inputs plus powers of the pole times the state
-        // before them, and each output is the mean of the states before and after its sample (y = (s + s')/2
-        // for this form). The serial dependency is one multiply-add per four samples instead of per sample.
+        // before them. The state is kept halved, so each output is the sum of the halved states before and
+        // after its sample (y = (s + s') / 2 for this form). The serial dependency is one multiply-add per
+        // four samples instead of per sample.
         struct Pole4 {
             V4 col[4]{}; // col[j][k]: weight of input j in the state after sample k
             V4 carry{};  // carry[k]: weight of the state before the block in the state after sample k
             static Pole4 from(const OnePole& p) noexcept;
-            // sv: the state broadcast to all lanes, updated.
+            // sv: the (halved) state broadcast to all lanes, updated.
             V4 lowpass(V4 x, V4& sv) const noexcept;
         };
         struct StageCoef {
