@@ -268,7 +268,10 @@ std::vector<SlotSpec> Engine::chainSpec() const {
 
 uint32_t Engine::latency() const {
     std::lock_guard lock(controlMutex_);
-    return publishedLatency_;
+    uint32_t total = 0;
+    for (const auto& s : model_)
+        total += s->latency();
+    return total;
 }
 
 uint64_t Engine::publishedGeneration() const {
@@ -297,7 +300,6 @@ void Engine::publishLocked() {
     snap->maxBlock = maxBlock_;
     snap->latency = latency;
     snap->generation = ++generation_;
-    publishedLatency_ = latency;
     // A snapshot the audio thread never took is ours again: free it here.
     delete pending_.exchange(snap.release(), std::memory_order_acq_rel);
 }

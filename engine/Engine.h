@@ -138,7 +138,6 @@ private:
     uint32_t maxBlock_ = 1024;
     uint32_t nextSlotId_ = 1;
     uint64_t generation_ = 0;
-    uint32_t publishedLatency_ = 0;
 
     // Hand-over.
     std::atomic<ChainSnapshot*> pending_{nullptr};

@@ -49,6 +49,9 @@ public:
     }
     virtual uint32_t latency() const noexcept = 0;
     virtual uint32_t tail() const noexcept { return 0; }
+    // The largest latency() the processor can report after prepare (e.g. a limiter's longest lookahead):
+    // the slot sizes its dry-path delay for it.
+    virtual uint32_t maxLatency() const noexcept { return latency(); }
     // A new, unprepared instance of the same kind (parameters not copied): used for rebuilds.
     virtual std::unique_ptr<Processor> createFresh() const = 0;
     double sampleRate() const noexcept { return sampleRate_; }
@@ -83,6 +86,12 @@ public:
         : Processor(fx::infoOf<E>()) {}
     uint32_t latency() const noexcept override { return effect_.latencySamples(); }
     uint32_t tail() const noexcept override { return effect_.tailSamples(); }
+    uint32_t maxLatency() const noexcept override {
+        if constexpr (requires(const E& e) { e.maxLatencySamples(); })
+            return effect_.maxLatencySamples();
+        else
+            return effect_.latencySamples();
+    }
     std::unique_ptr<Processor> createFresh() const override { return std::make_unique<EffectProcessor<E>>(); }
     void collectGarbage() override {
         if constexpr (fx::HasProperties<E>) effect_.collectGarbage();

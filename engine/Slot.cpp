@@ -21,8 +21,10 @@ void Slot::setMix(float m) noexcept {
 void Slot::prepare(double sampleRate, uint32_t maxBlock) {
     processor_->prepare(sampleRate, maxBlock);
     latency_ = processor_->latency();
-    dryRingL_.assign(latency_ + 1, 0.f);
-    dryRingR_.assign(latency_ + 1, 0.f);
+    maxLatency_ = std::max(latency_, processor_->maxLatency());
+    latencyNow_.store(latency_, std::memory_order_relaxed);
+    dryRingL_.assign(maxLatency_ + 1, 0.f);
+    dryRingR_.assign(maxLatency_ + 1, 0.f);
     dryWrite_ = 0;
     mixSmooth_.prepare(sampleRate, kMixSmoothMs);
     mixSmooth_.setImmediate(mix_.load(std::memory_order_relaxed));
@@ -31,17 +33,17 @@ void Slot::prepare(double sampleRate, uint32_t maxBlock) {
 }
 
 void Slot::delayDry(float* dryL, float* dryR, uint32_t n) noexcept {
-    if (latency_ == 0) return;
+    if (maxLatency_ == 0) return;
     const auto size = static_cast<uint32_t>(dryRingL_.size());
+    const uint32_t back = std::min(latency_, maxLatency_);
     for (uint32_t i = 0; i < n; ++i) {
-        // ring of latency+1 cells: write then read the cell `latency` samples back
+        // Write, then read the cell `back` samples behind it (the ring holds maxLatency_ + 1 cells).
         dryRingL_[dryWrite_] = dryL[i];
         dryRingR_[dryWrite_] = dryR[i];
-        uint32_t read = dryWrite_ + 1;
-        if (read == size) read = 0;
+        const uint32_t read = dryWrite_ >= back ? dryWrite_ - back : dryWrite_ + size - back;
         dryL[i] = dryRingL_[read];
         dryR[i] = dryRingR_[read];
-        dryWrite_ = read;
+        if (++dryWrite_ == size) dryWrite_ = 0;
     }
 }
 
@@ -50,6 +52,9 @@ bool Slot::process(fx::StereoBlock& block, const fx::ProcessContext& ctx, float*
     const float enableTarget = bypass_.load(std::memory_order_relaxed) ? 0.f : 1.f;
     mixSmooth_.setTarget(mix_.load(std::memory_order_relaxed));
 
+    // Latency may follow a parameter (a limiter's lookahead): the dry path follows it.
+    latency_ = processor_->latency();
+    latencyNow_.store(latency_, std::memory_order_relaxed);
     std::memcpy(dryL, block.left, n * sizeof(float));
     std::memcpy(dryR, block.right, n * sizeof(float));
     delayDry(dryL, dryR, n);

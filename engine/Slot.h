@@ -29,7 +29,8 @@ public:
     float mix() const noexcept { return mix_.load(std::memory_order_relaxed); }
     // Control thread, before the slot is published: prepares the processor and the dry path.
     void prepare(double sampleRate, uint32_t maxBlock);
-    uint32_t latency() const noexcept { return latency_; }
+    // The processor's latency as of the last block (any thread); it may change with a parameter.
+    uint32_t latency() const noexcept { return latencyNow_.load(std::memory_order_relaxed); }
 
     // Audio thread. `dryL/dryR` are scratch buffers of at least block.frames samples.
     // Returns false when the processor produced a non-finite sample: it has then been reset and
@@ -48,7 +49,9 @@ private:
     float enable_ = 1.f; // 0 = bypassed, 1 = active; ramps linearly, shaped by a raised cosine
     bool bypassedAtStart_ = false;
     dsp::LinearSmoothed mixSmooth_;
-    uint32_t latency_ = 0;
+    uint32_t latency_ = 0;    // audio thread's copy
+    uint32_t maxLatency_ = 0; // the dry ring holds maxLatency_ + 1 samples
+    std::atomic<uint32_t> latencyNow_{0};
     std::vector<float> dryRingL_, dryRingR_;
     uint32_t dryWrite_ = 0;
 };

@@ -99,6 +99,8 @@ public:
     // The delay the lookahead setting asks for, from the moment it is set (the tap crossfade to it starts
     // on the next grid point).
     uint32_t latencySamples() const noexcept;
+    // The longest lookahead, so the host can size its latency-compensated dry path once.
+    uint32_t maxLatencySamples() const noexcept { return maxLookahead_; }
     uint32_t tailSamples() const noexcept { return latencySamples(); }
 
 private:

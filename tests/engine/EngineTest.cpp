@@ -173,6 +173,28 @@ TEST(Slot, DryWetMixesAndTheDryPathIsLatencyCompensated) {
         EXPECT_EQ(out[i], i == 10 ? 1.f : 0.f) << i;
 }
 
+TEST(Slot, ALatencyThatFollowsAParameterIsReportedAndTheDryPathFollowsIt) {
+    Engine eng;
+    eng.configure(48000, 64);
+    auto p = std::make_unique<test::VariableLatencyProcessor>();
+    auto* raw = p.get();
+    const auto id = eng.insertSlot(0, std::move(p));
+    eng.setDryWet(id, 0.5f);
+    eng.settle();
+    EXPECT_EQ(eng.latency(), 10u);
+    run(eng, std::vector<float>(4800, 0.f), 64);
+    for (uint32_t samples : {30u, 0u, 100u, 7u}) {
+        raw->setParam(0, static_cast<float>(samples));
+        run(eng, std::vector<float>(256, 0.f), 64); // the new value reaches the audio thread
+        EXPECT_EQ(eng.latency(), samples);
+        std::vector<float> impulse(256, 0.f);
+        impulse[0] = 1.f;
+        const auto out = run(eng, impulse, 64);
+        for (std::size_t i = 0; i < out.size(); ++i)
+            EXPECT_EQ(out[i], i == samples ? 1.f : 0.f) << "latency " << samples << " at " << i;
+    }
+}
+
 TEST(NanGuard, ANonFiniteBlockIsMutedTheProcessorResetAndAnEventRaised) {
     Engine eng;
     eng.configure(48000, 64);

@@ -77,6 +77,50 @@ private:
     std::size_t pos_ = 0;
 };
 
+inline constexpr std::array kVarLatencyParams{
+    fx::ParamInfo{"samples", "Samples", 0.f, 100.f, 10.f, fx::Unit::None, fx::Taper::Integer, 0.f}};
+inline constexpr fx::EffectInfo kVarLatencyInfo{
+    "test_var_latency", "Test variable latency", "test", "Pure delay of `samples` (0..100).", 1,
+    kVarLatencyParams};
+
+// A pure delay whose length is a parameter: its latency changes at run time, like a limiter's lookahead.
+class VariableLatencyProcessor : public engine::Processor {
+public:
+    VariableLatencyProcessor()
+        : Processor(kVarLatencyInfo) {}
+    uint32_t latency() const noexcept override { return delay_; }
+    uint32_t maxLatency() const noexcept override { return 100; }
+    std::unique_ptr<Processor> createFresh() const override {
+        return std::make_unique<VariableLatencyProcessor>();
+    }
+
+protected:
+    void doPrepare(double, uint32_t) override {
+        l_.assign(101, 0.f);
+        r_.assign(101, 0.f);
+    }
+    void doReset() noexcept override {
+        std::fill(l_.begin(), l_.end(), 0.f);
+        std::fill(r_.begin(), r_.end(), 0.f);
+    }
+    void applyParam(std::size_t, float v) noexcept override { delay_ = static_cast<uint32_t>(v); }
+    void doProcess(fx::StereoBlock& b, const fx::ProcessContext&) noexcept override {
+        for (uint32_t i = 0; i < b.frames; ++i) {
+            l_[pos_] = b.left[i];
+            r_[pos_] = b.right[i];
+            const std::size_t read = (pos_ + 101 - delay_) % 101;
+            b.left[i] = l_[read];
+            b.right[i] = r_[read];
+            pos_ = (pos_ + 1) % 101;
+        }
+    }
+
+private:
+    uint32_t delay_ = 10;
+    std::vector<float> l_, r_;
+    std::size_t pos_ = 0;
+};
+
 inline constexpr fx::EffectInfo kNanInfo{"test_nan", "Test NaN", "test", "Emits NaN when armed.", 1, {}};
 
 class NanProcessor : public engine::Processor {
