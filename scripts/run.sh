@@ -38,7 +38,7 @@ fi
 has_chain=0
 for a in "$@"; do [ "$a" = "--chain" ] && has_chain=1; done
 chain=()
-[ $has_chain -eq 0 ] && chain=(--chain 'gate:threshold_db=-60>delay:time_ms=375,feedback=0.3,mix=0.25')
+[ $has_chain -eq 0 ] && chain=(--chain 'gate:threshold_db=-60>amp:model=crunch>cabinet:model=2x12>delay:time_ms=375,feedback=0.3,mix=0.25')
 
 echo "run.sh: starting stagerack (Ctrl-C to stop); status once a second:"
 "$bin" --headless ${JACK_DEFAULT_SERVER:+--server "$JACK_DEFAULT_SERVER"} "${connect[@]}" "${chain[@]}" \
