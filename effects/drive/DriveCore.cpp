@@ -125,8 +125,8 @@ void DriveCore::Channel::clear() noexcept {
     preLp = deLp = dcX = dcY = tiltLp = 0.f;
     os.reset();
     for (auto& a : adaa)
-        a = dsp::shapers::Adaa1{};
-    lastUp = 0.0;
+        a = dsp::shapers::AdaaState{};
+    lastUp = 0.f;
 }
 
 bool DriveCore::Channel::finite() const noexcept {
@@ -144,7 +144,6 @@ void DriveCore::reset() noexcept {
     identicalRun_ = 0;
     a_ = 0;
     fadeLeft_ = 0;
-    fade_ = 0.f;
     fadeStep_ = 1.f / static_cast<float>(fadeLength_);
     startVoice(0, static_cast<std::size_t>(values_[kCharacter]));
     gridLeft_ = 0;
@@ -185,7 +184,7 @@ void DriveCore::setParam(std::size_t index, float value) noexcept {
 void DriveCore::startVoice(std::size_t voice, std::size_t character) noexcept {
     character = std::min<std::size_t>(character, 2);
     voiceCharacter_[voice] = character;
-    voiceScale_[voice] = std::pow(10.0, voicing_.inputScaleDb[character] / 20.0);
+    voiceScale_[voice] = static_cast<float>(std::pow(10.0, voicing_.inputScaleDb[character] / 20.0));
     comp_[voice].snap(dsp::dbToGain(compDbAt(character, drive_.current())));
     // The new curve starts from the input it would have seen last: its first output is not a step from 0.
     visit(voicing_.characters[character], [&](const auto& s) {
@@ -229,7 +228,6 @@ void DriveCore::updateGrid() noexcept {
     if (fadeLeft_ == 0 && wanted != voiceCharacter_[a_]) {
         startVoice(1 - a_, wanted);
         fadeLeft_ = fadeLength_;
-        fade_ = 0.f;
     }
     comp_[a_].aim(dsp::dbToGain(compDbAt(voiceCharacter_[a_], drive)));
     if (fadeLeft_ > 0) comp_[1 - a_].aim(dsp::dbToGain(compDbAt(voiceCharacter_[1 - a_], drive)));
@@ -254,76 +252,114 @@ void DriveCore::process(StereoBlock& block) noexcept {
     }
 }
 
-void DriveCore::runVoice(Channel& ch, std::size_t voice, const float* in, float comp, float* out) noexcept {
-    const double scale = voiceScale_[voice];
-    dsp::shapers::Adaa1& adaa = ch.adaa[voice];
-    const uint32_t n = factor_;
-    visit(voicing_.characters[voiceCharacter_[voice]], [&](const auto& s) {
-        for (uint32_t i = 0; i < n; ++i)
-            out[i] = comp * static_cast<float>(adaa.process(s, scale * static_cast<double>(in[i])));
-    });
+void DriveCore::runVoice(Channel& ch, std::size_t voice, const float* in, std::size_t n,
+                         float* out) noexcept {
+    visit(voicing_.characters[voiceCharacter_[voice]],
+          [&](const auto& s) { dsp::shapers::adaaBlock(s, ch.adaa[voice], in, n, voiceScale_[voice], out); });
 }
 
-float DriveCore::tick(Channel& ch, float x, const Frame& fr) noexcept {
-    const float hp = x - onePole(x, ch.preLp, preG_);
-    const float p = x + fr.gain * hp;
-
-    float up[dsp::Oversampler::kMaxFactor];
-    float shaped[dsp::Oversampler::kMaxFactor];
-    ch.os.upsample(p, up);
-    runVoice(ch, a_, up, fr.comp[a_], shaped);
-    if (fadeLeft_ > 0) {
-        float other[dsp::Oversampler::kMaxFactor];
-        runVoice(ch, 1 - a_, up, fr.comp[1 - a_], other);
-        for (uint32_t i = 0; i < factor_; ++i)
-            shaped[i] += fr.fade * (other[i] - shaped[i]);
+void DriveCore::fillFrames(uint32_t frames) noexcept {
+    Frames& f = frames_;
+    for (uint32_t i = 0; i < frames; ++i) {
+        f.gain[i] = gain_.next();
+        f.comp[0][i] = comp_[0].next();
+        f.comp[1][i] = comp_[1].next();
+        f.de[i] = de_.next();
+        f.level[i] = level_.next();
+        f.tiltLow[i] = tiltLow_.next();
+        f.tiltHigh[i] = tiltHigh_.next();
     }
-    ch.lastUp = up[factor_ - 1];
-    float y = ch.os.downsample(shaped);
+    // Crossfade: sample i mixes while fadeLeft_ - (i + 1) > 0; where that reaches 0 the new voice takes over.
+    if (fadeLeft_ > 0) {
+        f.old = a_;
+        f.voice = 1 - a_;
+        f.mixed = std::min(frames, fadeLeft_ - 1);
+        for (uint32_t i = 0; i < f.mixed; ++i)
+            f.fade[i] = 1.f - static_cast<float>(fadeLeft_ - i - 1) * fadeStep_;
+        if (fadeLeft_ <= frames) {
+            fadeLeft_ = 0;
+            a_ = f.voice;
+        } else {
+            fadeLeft_ -= frames;
+        }
+    } else {
+        f.voice = f.old = a_;
+        f.mixed = 0;
+    }
+}
 
-    y += fr.de * (onePole(y, ch.deLp, deG_) - y);
-    const float dc = y - ch.dcX + dcR_ * ch.dcY;
-    ch.dcX = y;
-    ch.dcY = dc;
-    const float lp = onePole(dc, ch.tiltLp, tiltG_);
-    return (fr.tiltHigh * dc + (fr.tiltLow - fr.tiltHigh) * lp) * fr.level;
+void DriveCore::runChannel(Channel& ch, const float* in, float* out, uint32_t begin, uint32_t end) noexcept {
+    const Frames& f = frames_;
+    const uint32_t n = end - begin;
+    const uint32_t factor = factor_;
+    const std::size_t top = static_cast<std::size_t>(n) * factor;
+
+    float p[kGrid];
+    for (uint32_t i = 0; i < n; ++i) {
+        const float x = in[i];
+        const float hp = x - onePole(x, ch.preLp, preG_);
+        p[i] = x + f.gain[begin + i] * hp;
+    }
+    ch.os.upsample(p, n, up_.data());
+    ch.lastUp = up_[top - 1];
+
+    float* shaped = shaped_.data();
+    runVoice(ch, f.voice, up_.data(), top, shaped);
+    const float* comp = f.comp[f.voice].data() + begin;
+    const uint32_t mixEnd = std::max(begin, std::min(end, f.mixed)) - begin;
+    if (mixEnd > 0) {
+        // The fading-out voice on the mixed samples: old + fade (new - old), each with its compensation.
+        float* other = other_.data();
+        runVoice(ch, f.old, up_.data(), static_cast<std::size_t>(mixEnd) * factor, other);
+        const float* compOld = f.comp[f.old].data() + begin;
+        const float* fade = f.fade.data() + begin;
+        for (uint32_t i = 0; i < mixEnd; ++i)
+            for (uint32_t k = 0; k < factor; ++k) {
+                const std::size_t j = static_cast<std::size_t>(i) * factor + k;
+                const float a = compOld[i] * other[j];
+                shaped[j] = a + fade[i] * (comp[i] * shaped[j] - a);
+            }
+    }
+    for (uint32_t i = mixEnd; i < n; ++i)
+        for (uint32_t k = 0; k < factor; ++k)
+            shaped[static_cast<std::size_t>(i) * factor + k] *= comp[i];
+
+    float d[kGrid];
+    ch.os.downsample(shaped, n, d);
+
+    for (uint32_t i = 0; i < n; ++i) {
+        const uint32_t t = begin + i;
+        float y = d[i];
+        y += f.de[t] * (onePole(y, ch.deLp, deG_) - y);
+        const float dc = y - ch.dcX + dcR_ * ch.dcY;
+        ch.dcX = y;
+        ch.dcY = dc;
+        const float lp = onePole(dc, ch.tiltLp, tiltG_);
+        out[i] = (f.tiltHigh[t] * dc + (f.tiltLow[t] - f.tiltHigh[t]) * lp) * f.level[t];
+    }
 }
 
 void DriveCore::processChunk(float* left, float* right, uint32_t frames) noexcept {
-    for (uint32_t i = 0; i < frames; ++i) {
-        Frame fr;
-        fr.gain = gain_.next();
-        fr.comp[0] = comp_[0].next();
-        fr.comp[1] = comp_[1].next();
-        fr.de = de_.next();
-        fr.level = level_.next();
-        fr.tiltLow = tiltLow_.next();
-        fr.tiltHigh = tiltHigh_.next();
-        if (fadeLeft_ > 0) {
-            if (--fadeLeft_ == 0)
-                a_ = 1 - a_; // the new voice is now the only one
-            else
-                fade_ = 1.f - static_cast<float>(fadeLeft_) * fadeStep_;
+    fillFrames(frames);
+    uint32_t begin = 0;
+    if (linked_) {
+        uint32_t same = 0;
+        while (same < frames && left[same] == right[same])
+            ++same;
+        if (same > 0) {
+            runChannel(left_, left, left, 0, same);
+            std::copy(left, left + same, right);
         }
-        fr.fade = fade_;
-
-        const float xl = left[i];
-        const float xr = right[i];
-        if (linked_) {
-            if (xl == xr) {
-                const float y = tick(left_, xl, fr);
-                left[i] = y;
-                right[i] = y;
-                continue;
-            }
-            right_ = left_; // the right channel's state is the left one's: take it over exactly
-            linked_ = false;
-            identicalRun_ = 0;
-        }
-        left[i] = tick(left_, xl, fr);
-        right[i] = tick(right_, xr, fr);
-        identicalRun_ = xl == xr ? std::min(identicalRun_ + 1, relinkSamples_) : 0;
+        if (same == frames) return;
+        right_ = left_; // the right channel's state is the left one's: take it over exactly
+        linked_ = false;
+        identicalRun_ = 0;
+        begin = same;
     }
+    for (uint32_t i = begin; i < frames; ++i)
+        identicalRun_ = left[i] == right[i] ? std::min(identicalRun_ + 1, relinkSamples_) : 0;
+    runChannel(left_, left + begin, left + begin, begin, frames);
+    runChannel(right_, right + begin, right + begin, begin, frames);
 }
 
 } // namespace stagerack::fx

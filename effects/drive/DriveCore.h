@@ -77,25 +77,28 @@ private:
         }
         float next() noexcept { return value += step; }
     };
-    // Values shared by both channels for one sample.
-    struct Frame {
-        float gain; // G - 1
-        float comp[2];
-        float fade; // 0: voice a_ only, 1: voice b only
-        float de;   // de-emphasis weight
-        float level;
-        float tiltLow;
-        float tiltHigh;
+    // Values shared by both channels for one chunk (at most one grid period), per sample.
+    struct Frames {
+        std::array<float, kGrid> gain; // G - 1
+        std::array<std::array<float, kGrid>, 2> comp;
+        std::array<float, kGrid> fade; // weight of the fading-in voice, samples < mixed
+        std::array<float, kGrid> de;   // de-emphasis weight
+        std::array<float, kGrid> level;
+        std::array<float, kGrid> tiltLow;
+        std::array<float, kGrid> tiltHigh;
+        std::size_t voice = 0; // runs on every sample
+        std::size_t old = 0;   // fading out: runs on samples < mixed, crossfaded into `voice`
+        uint32_t mixed = 0;
     };
     struct Channel {
         float preLp = 0.f; // state of the gain leg's one-pole (HP = x - LP)
         dsp::Oversampler os;
-        std::array<dsp::shapers::Adaa1, 2> adaa{};
+        std::array<dsp::shapers::AdaaState, 2> adaa{};
         float deLp = 0.f;
         float dcX = 0.f;
         float dcY = 0.f;
         float tiltLp = 0.f;
-        double lastUp = 0.0; // last oversampled sample (starts a fading-in voice's ADAA)
+        float lastUp = 0.f; // last oversampled sample (starts a fading-in voice's ADAA)
         bool finite() const noexcept;
         void clear() noexcept;
     };
@@ -113,8 +116,10 @@ private:
 
     void updateGrid() noexcept;
     void processChunk(float* left, float* right, uint32_t frames) noexcept;
-    float tick(Channel& ch, float x, const Frame& fr) noexcept;
-    void runVoice(Channel& ch, std::size_t voice, const float* in, float comp, float* out) noexcept;
+    void fillFrames(uint32_t frames) noexcept;
+    // Samples begin .. end - 1 of the chunk through one channel.
+    void runChannel(Channel& ch, const float* in, float* out, uint32_t begin, uint32_t end) noexcept;
+    void runVoice(Channel& ch, std::size_t voice, const float* in, std::size_t n, float* out) noexcept;
     void startVoice(std::size_t voice, std::size_t character) noexcept;
     float compDbAt(std::size_t character, float drive) const noexcept;
 
@@ -148,11 +153,17 @@ private:
 
     // Voices: slot a_ is heard; during a character change slot 1 - a_ fades in.
     std::array<std::size_t, 2> voiceCharacter_{};
-    std::array<double, 2> voiceScale_{};
+    std::array<float, 2> voiceScale_{};
     std::size_t a_ = 0;
     uint32_t fadeLeft_ = 0;
     float fadeStep_ = 0.f;
-    float fade_ = 0.f;
+
+    Frames frames_{};
+    // Oversampled scratch (with the spare lanes the vector code reads and writes).
+    static constexpr std::size_t kTop = kGrid * dsp::Oversampler::kMaxFactor + dsp::shapers::kAdaaSpare;
+    alignas(16) std::array<float, kTop> up_{};
+    alignas(16) std::array<float, kTop> shaped_{};
+    alignas(16) std::array<float, kTop> other_{};
 
     Channel left_;
     Channel right_;

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 #include <numbers>
 #include <vector>
 
@@ -78,8 +79,37 @@ std::size_t halfbandHalf(double attenuationDb, double transition, std::size_t ma
     return std::min((length + 1 + 3) / 4, maxHalf); // smallest 4 half - 1 >= length
 }
 
-std::size_t roundUpToLanes(std::size_t n) {
-    return (n + Oversampler::kLanes - 1) / Oversampler::kLanes * Oversampler::kLanes;
+using V4 = Oversampler::V4;
+
+V4 splat(float v) noexcept {
+    return V4{v, v, v, v};
+}
+V4 load(const float* p) noexcept {
+    V4 v;
+    std::memcpy(&v, p, sizeof v);
+    return v;
+}
+void store(float* p, V4 v) noexcept {
+    std::memcpy(p, &v, sizeof v);
+}
+
+// y(t) = sum over j < pairs of c_j (x(t - j) + x(t - span + j)), four consecutive t per vector, with four
+// partial sums (j mod 4) added at the end in a fixed order. `pairs` is a multiple of 4 (zero coefficients
+// pad it); x(t) is x[t] with history before it.
+inline V4 foldedDot(const float* x, const V4* c, std::size_t pairs, std::size_t span) noexcept {
+    V4 a0{}, a1{}, a2{}, a3{};
+    const float* back = x - span;
+    for (std::size_t j = 0; j < pairs; j += 4) {
+        a0 += c[j] * (load(x - j) + load(back + j));
+        a1 += c[j + 1] * (load(x - j - 1) + load(back + j + 1));
+        a2 += c[j + 2] * (load(x - j - 2) + load(back + j + 2));
+        a3 += c[j + 3] * (load(x - j - 3) + load(back + j + 3));
+    }
+    return (a0 + a1) + (a2 + a3);
+}
+
+std::size_t roundUp4(std::size_t n) {
+    return (n + 3) / 4 * 4;
 }
 
 } // namespace
@@ -87,7 +117,6 @@ std::size_t roundUpToLanes(std::size_t n) {
 void Oversampler::prepare(uint32_t factor) {
     factor_ = factor >= 8 ? 8 : factor >= 4 ? 4 : factor >= 2 ? 2 : 1;
     stages_ = factor_ == 8 ? 3 : factor_ == 4 ? 2 : factor_ == 2 ? 1 : 0;
-    constexpr std::size_t kMaxHalf = kMaxHalfbandTaps / 2;
 
     // Stage k runs at 2^(k+1) fs. Its images (up) or what it folds (down) must not reach the base band.
     // Up stage 0 keeps the band below kPassband fs clean; later stages only have to clear fs / 2 (their
@@ -99,34 +128,41 @@ void Oversampler::prepare(uint32_t factor) {
         const double stop = rate / 2.0 - pass;
         const std::size_t half = halfbandHalf(kStopbandDb, (stop - pass) / rate, kMaxHalf);
         const std::vector<double> h = halfband(half, kStopbandDb);
+        // Odd-phase tap j is h[2 j]; fold tap j with tap 2 half - 1 - j.
         HalfbandUp& u = up_[k];
         u.half = half;
-        u.taps = roundUpToLanes(2 * half);
-        u.coef.fill(0.f);
-        for (std::size_t j = 0; j < 2 * half; ++j)
-            u.coef[j] = static_cast<float>(2.0 * h[2 * j]);
+        u.pairs = roundUp4(half);
+        u.coef.fill(V4{});
+        for (std::size_t j = 0; j < half; ++j)
+            u.coef[j] = splat(static_cast<float>(2.0 * h[2 * j]));
         const std::size_t scale = factor_ / (2u << k); // top-rate samples per sample of this stage
         delayTop += (2 * half - 1) * scale;
         if (k > 0) {
             HalfbandDown& d = down_[k];
             d.half = half;
-            d.taps = u.taps;
-            d.coef.fill(0.f);
-            for (std::size_t j = 0; j < 2 * half; ++j)
-                d.coef[j] = static_cast<float>(h[2 * j]);
+            d.pairs = u.pairs;
+            d.coef.fill(V4{});
+            for (std::size_t j = 0; j < half; ++j)
+                d.coef[j] = splat(static_cast<float>(h[2 * j]));
             delayTop += (2 * half - 1) * scale;
         }
     }
     if (stages_ > 0) {
-        // Flat to kPassband fs, kStopbandDb down from fs / 2, at 2 fs.
+        // Flat to kPassband fs, kStopbandDb down from fs / 2, at 2 fs; 4 m + 1 taps.
         std::size_t taps = kaiserLength(kStopbandDb, (0.5 - kPassband) / 2.0);
-        taps = std::min(taps | 1, kMaxSharpTaps - 1);
+        taps = std::min((taps + 2) / 4 * 4 + 1, kMaxSharpTaps);
         const std::vector<double> g = kaiserLowpass(taps, (kPassband + 0.5) / 4.0, kaiserBeta(kStopbandDb));
-        sharp_.taps = taps;
-        sharp_.padded = roundUpToLanes(taps);
-        sharp_.coef.fill(0.f);
-        for (std::size_t k = 0; k < taps; ++k)
-            sharp_.coef[k] = static_cast<float>(g[k]);
+        SharpDown& s = sharp_;
+        s.taps = taps;
+        s.m = (taps - 1) / 4;
+        s.pairs = roundUp4(s.m);
+        s.evenCoef.fill(V4{});
+        s.oddCoef.fill(V4{});
+        for (std::size_t j = 0; j < s.m; ++j) {
+            s.evenCoef[j] = splat(static_cast<float>(g[2 * j]));    // pairs with 2 m - j
+            s.oddCoef[j] = splat(static_cast<float>(g[2 * j + 1])); // pairs with 2 m - 1 - j
+        }
+        s.centre = splat(static_cast<float>(g[2 * s.m]));
         delayTop += (taps - 1) / 2 * (factor_ / 2);
     }
     pad_ = static_cast<uint32_t>((factor_ - delayTop % factor_) % factor_);
@@ -134,30 +170,153 @@ void Oversampler::prepare(uint32_t factor) {
     reset();
 }
 
-void Oversampler::HalfbandUp::clear() noexcept {
-    hist.fill(0.f);
-    pos = 0;
+template <std::size_t Front, std::size_t Size>
+void Oversampler::Line<Front, Size>::advance(std::size_t n, std::size_t keep) noexcept {
+    float* x = now();
+    std::memmove(x - keep, x + n - keep, keep * sizeof(float));
 }
 
-void Oversampler::HalfbandDown::clear() noexcept {
-    even.fill(0.f);
-    odd.fill(0.f);
-    pos = 0;
+void Oversampler::HalfbandUp::run(std::size_t n, float* out) noexcept {
+    const float* x = in.now();
+    const std::size_t span = 2 * half - 1;
+    const std::size_t delay = half - 1;
+    for (std::size_t t = 0; t < n; t += 4) {
+        const V4 even = foldedDot(x + t, coef.data(), pairs, span);
+        const V4 odd = load(x + t - delay);
+        const V4 lo = __builtin_shufflevector(even, odd, 0, 4, 1, 5);
+        const V4 hi = __builtin_shufflevector(even, odd, 2, 6, 3, 7);
+        if (t + 4 <= n) {
+            store(out + 2 * t, lo);
+            store(out + 2 * t + 4, hi);
+        } else {
+            float tmp[8];
+            store(tmp, lo);
+            store(tmp + 4, hi);
+            std::memcpy(out + 2 * t, tmp, 2 * (n - t) * sizeof(float));
+        }
+    }
+    in.advance(n, span);
 }
 
-void Oversampler::SharpDown::clear() noexcept {
-    hist.fill(0.f);
-    pos = 0;
+namespace {
+
+// Splits 2n interleaved samples into their even and odd phases.
+void deinterleave(const float* in, std::size_t n, float* even, float* odd) noexcept {
+    std::size_t t = 0;
+    for (; t + 4 <= n; t += 4) {
+        const V4 a = load(in + 2 * t);
+        const V4 b = load(in + 2 * t + 4);
+        store(even + t, __builtin_shufflevector(a, b, 0, 2, 4, 6));
+        store(odd + t, __builtin_shufflevector(a, b, 1, 3, 5, 7));
+    }
+    for (; t < n; ++t) {
+        even[t] = in[2 * t];
+        odd[t] = in[2 * t + 1];
+    }
+}
+
+// Stores the first `count` (at most 4) lanes of v.
+void storePartial(float* p, V4 v, std::size_t count) noexcept {
+    if (count >= 4) {
+        store(p, v);
+    } else {
+        float tmp[4];
+        store(tmp, v);
+        std::memcpy(p, tmp, count * sizeof(float));
+    }
+}
+
+} // namespace
+
+void Oversampler::HalfbandDown::run(const float* in, std::size_t n, float* out) noexcept {
+    deinterleave(in, n, even.now(), odd.now());
+    const float* e = even.now();
+    const float* o = odd.now();
+    const std::size_t span = 2 * half - 1;
+    const V4 centre = splat(0.5f);
+    for (std::size_t t = 0; t < n; t += 4)
+        storePartial(out + t, foldedDot(e + t, coef.data(), pairs, span) + centre * load(o + t - half),
+                     n - t);
+    even.advance(n, span);
+    odd.advance(n, half);
+}
+
+void Oversampler::SharpDown::run(const float* in, std::size_t n, float* out) noexcept {
+    deinterleave(in, n, even.now(), odd.now());
+    const float* e = even.now();
+    const float* o = odd.now();
+    for (std::size_t t = 0; t < n; t += 4) {
+        // y(t) = sum_j g_2j e(t - j) + sum_j g_2j+1 o(t - 1 - j).
+        const V4 ev = foldedDot(e + t, evenCoef.data(), pairs, 2 * m) + centre * load(e + t - m);
+        const V4 od = foldedDot(o + t - 1, oddCoef.data(), pairs, 2 * m - 1);
+        storePartial(out + t, ev + od, n - t);
+    }
+    even.advance(n, 2 * m);
+    odd.advance(n, 2 * m);
+}
+
+void Oversampler::upBlock(const float* in, std::size_t n, float* out) noexcept {
+    std::memcpy(up_[0].in.now(), in, n * sizeof(float));
+    for (uint32_t k = 0; k < stages_; ++k) {
+        float* dst = k + 1 < stages_ ? up_[k + 1].in.now() : out;
+        up_[k].run(n << k, dst);
+    }
+}
+
+void Oversampler::downBlock(const float* in, std::size_t n, float* out) noexcept {
+    const std::size_t top = n * factor_;
+    const float* src = in;
+    if (pad_ > 0) {
+        float* x = padLine_.now();
+        std::memcpy(x, in, top * sizeof(float));
+        src = x - pad_; // the block, delayed by pad_ samples
+    }
+    float a[kBlock * kMaxFactor / 2];
+    float b[kBlock * kMaxFactor / 2];
+    for (uint32_t k = stages_ - 1; k > 0; --k) {
+        const std::size_t outs = n << k;
+        float* dst = (stages_ - 1 - k) % 2 == 0 ? a : b;
+        down_[k].run(src, outs, dst);
+        src = dst;
+    }
+    sharp_.run(src, n, out);
+    if (pad_ > 0) padLine_.advance(top, pad_);
+}
+
+void Oversampler::upsample(const float* in, std::size_t n, float* out) noexcept {
+    if (factor_ == 1) {
+        std::memmove(out, in, n * sizeof(float));
+        return;
+    }
+    for (std::size_t done = 0; done < n;) {
+        const std::size_t m = std::min(n - done, kBlock);
+        upBlock(in + done, m, out + done * factor_);
+        done += m;
+    }
+}
+
+void Oversampler::downsample(const float* in, std::size_t n, float* out) noexcept {
+    if (factor_ == 1) {
+        std::memmove(out, in, n * sizeof(float));
+        return;
+    }
+    for (std::size_t done = 0; done < n;) {
+        const std::size_t m = std::min(n - done, kBlock);
+        downBlock(in + done * factor_, m, out + done);
+        done += m;
+    }
 }
 
 void Oversampler::reset() noexcept {
     for (auto& u : up_)
-        u.clear();
-    for (auto& d : down_)
-        d.clear();
-    sharp_.clear();
-    padLine_.fill(0.f);
-    padPos_ = 0;
+        u.in.clear();
+    for (auto& d : down_) {
+        d.even.clear();
+        d.odd.clear();
+    }
+    sharp_.even.clear();
+    sharp_.odd.clear();
+    padLine_.clear();
 }
 
 } // namespace stagerack::dsp
