@@ -137,6 +137,9 @@ int runCli(int argc, char** argv) {
     app.add_option("--session", session, "Session file");
     app.add_option("--preset", preset, "Preset name");
     app.add_option("--bank", bank, "Bank file");
+    app.add_option("--tempo", headless.tempoBpm, "Global tempo in BPM for tempo-synced effects")
+        ->check(CLI::Range(20.0, 300.0))
+        ->capture_default_str();
     app.add_option("--status-interval", headless.statusInterval, "Print DSP load and levels every N seconds")
         ->check(CLI::Range(0.0, 3600.0));
     app.add_option("--run-seconds", headless.runSeconds, "Stop after N seconds (0: until Ctrl-C)")
@@ -152,6 +155,9 @@ int runCli(int argc, char** argv) {
     auto* renderPresetOpt = renderCmd->add_option("--preset", renderPreset, "Preset name");
     renderChain->excludes(renderPresetOpt);
     renderCmd->add_option("--block", render.block, "Block size in frames (1..8192)")->capture_default_str();
+    renderCmd
+        ->add_option("--tempo", render.tempoBpm, "Global tempo in BPM (20..300) for tempo-synced effects")
+        ->capture_default_str();
     renderCmd->add_option("--tail", render.tailSeconds, "Seconds of silence appended for ring-out")
         ->capture_default_str();
 

@@ -46,6 +46,7 @@ int runHeadless(const HeadlessOptions& opt) {
     pthread_sigmask(SIG_BLOCK, &waitSet, nullptr);
 
     engine::Engine eng;
+    eng.setTempo(opt.tempoBpm);
     engine::JackBackend jack(eng, opt.jack);
     eng.setChain(opt.chain);
     for (const auto& w : jack.activate())

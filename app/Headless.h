@@ -11,7 +11,8 @@ struct HeadlessOptions {
     engine::JackOptions jack;
     std::string chain;
     double statusInterval = 0.0; // seconds between status lines on stdout; 0 = none
-    double runSeconds = 0.0;     // stop after this long (tests); 0 = until SIGINT/SIGTERM
+    double runSeconds = 0.0;
+    double tempoBpm = 120.0; // stop after this long (tests); 0 = until SIGINT/SIGTERM
 };
 
 // Returns the process exit code.

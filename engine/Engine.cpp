@@ -279,6 +279,22 @@ uint64_t Engine::publishedGeneration() const {
     return generation_;
 }
 
+void Engine::setTempo(double bpm) noexcept {
+    if (std::isfinite(bpm)) tempo_.store(std::clamp(bpm, kMinBpm, kMaxBpm), std::memory_order_relaxed);
+}
+
+double Engine::tapTempo(double seconds) {
+    std::lock_guard lock(controlMutex_);
+    if (!taps_.empty() && (seconds - taps_.back() > 2.0 || seconds <= taps_.back())) taps_.clear();
+    taps_.push_back(seconds);
+    if (taps_.size() > 5) taps_.erase(taps_.begin());
+    if (taps_.size() >= 2) {
+        const double interval = (taps_.back() - taps_.front()) / static_cast<double>(taps_.size() - 1);
+        setTempo(60.0 / interval);
+    }
+    return tempo();
+}
+
 void Engine::setInputGainDb(float db) noexcept {
     if (std::isfinite(db)) inputGainTarget_.store(dsp::dbToGain(std::clamp(db, -60.f, 24.f)));
 }
@@ -474,6 +490,7 @@ void Engine::process(const AudioIO& io) noexcept {
         ctx.sampleRate = current_->sampleRate;
         ctx.frames = n;
         ctx.tempoBpm = tempo;
+        ctx.beat = beat_;
         ctx.midi = std::span<const fx::MidiEvent>(midiScratch_.data(), midiCount);
         ctx.sidechain = io.carrier ? io.carrier + done : nullptr;
 
@@ -525,6 +542,8 @@ void Engine::process(const AudioIO& io) noexcept {
         ops::peakAndEnergy(outL, n, blockPeak[2], blockSq[2]);
         ops::peakAndEnergy(outR, n, blockPeak[3], blockSq[3]);
         done += n;
+        beat_ += n * tempo / (60.0 * current_->sampleRate);
+        if (beat_ >= 1e9) beat_ = std::fmod(beat_, 4.0);
     }
 
     if (io.frames > 0) {

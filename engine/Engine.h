@@ -95,7 +95,13 @@ public:
 
     void setInputGainDb(float db) noexcept;
     void setMasterDb(float db) noexcept;
-    void setTempo(double bpm) noexcept { tempo_.store(bpm, std::memory_order_relaxed); }
+    // The global tempo every tempo-synced LFO and delay follows (ProcessContext::tempoBpm), 20..300 BPM.
+    static constexpr double kMinBpm = 20.0, kMaxBpm = 300.0;
+    void setTempo(double bpm) noexcept;
+    double tempo() const noexcept { return tempo_.load(std::memory_order_relaxed); }
+    // Tap tempo: the average of the last taps' intervals (up to 4); a pause over 2 s starts anew.
+    // `seconds` is the tap's time on any monotonic clock. Returns the tempo now in force.
+    double tapTempo(double seconds);
 
     // Take the published chain at once, without a crossfade. Only while no audio thread runs (before
     // JACK activation, offline rendering), so that the first sample already goes through the chain.
@@ -159,6 +165,8 @@ private:
     // Audio-thread outputs and control inputs.
     std::atomic<float> inputGainTarget_{1.f}, masterGainTarget_{1.f};
     std::atomic<double> tempo_{120.0};
+    std::vector<double> taps_; // control side, under controlMutex_
+    double beat_ = 0.0;        // audio side: beat position at the next block
     std::atomic<float> meterOut_[8]{};
     std::atomic<float> load_{0.f}, loadPeak_{0.f};
     std::atomic<uint64_t> nonFinite_{0}, droppedEvents_{0}, adopted_{0}, blocks_{0};

@@ -111,8 +111,11 @@ RenderResult renderFile(const RenderOptions& opt, const Registry& registry) {
         throw Error(opt.input,
                     "sample rate " + std::to_string(inInfo.samplerate) + " Hz is outside 8000..384000");
 
+    if (!(opt.tempoBpm >= Engine::kMinBpm && opt.tempoBpm <= Engine::kMaxBpm))
+        throw Error("tempo", "must be between 20 and 300 BPM");
     Engine engine(registry);
     engine.configure(sr, opt.block);
+    engine.setTempo(opt.tempoBpm);
     engine.setChain(opt.chain); // throws on a bad SPEC before any output exists
     engine.settle();
 

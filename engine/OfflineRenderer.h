@@ -14,6 +14,7 @@ struct RenderOptions {
     std::string chain;
     uint32_t block = 256;
     double tailSeconds = 0.0;
+    double tempoBpm = 120.0; // the global tempo tempo-synced effects follow
 };
 
 struct RenderResult {

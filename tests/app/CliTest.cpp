@@ -205,6 +205,7 @@ TEST(Render, BadInputIsOneLineNonZeroAndLeavesNoOutput) {
         {{"render", in, out, "--chain", "gate", "--block", "x"}, "usage"},
         {{"render", in}, "usage"},
         {{"render", in, out, "--preset", "Clean"}, "presets are not available"},
+        {{"render", in, out, "--chain", "gate", "--tempo", "500"}, "tempo: must be between 20 and 300 BPM"},
         {{"render", in, out, "--chain", "cabinet:ir_file=/nonexistent.wav"},
          "cabinet: ir_file: /nonexistent.wav: No such file or directory"},
         {{"render", in, out, "--chain", "cabinet:ir_file=" + dir + "/text.wav"}, "cannot read audio"},

@@ -195,6 +195,51 @@ TEST(Slot, ALatencyThatFollowsAParameterIsReportedAndTheDryPathFollowsIt) {
     }
 }
 
+TEST(Tempo, TapTempoAveragesTheLastIntervalsAndAPauseStartsAnew) {
+    Engine eng;
+    EXPECT_EQ(eng.tempo(), 120.0);
+    EXPECT_EQ(eng.tapTempo(10.0), 120.0); // one tap alone changes nothing
+    EXPECT_NEAR(eng.tapTempo(10.5), 120.0, 1e-9);
+    EXPECT_NEAR(eng.tapTempo(11.0), 120.0, 1e-9);
+    EXPECT_NEAR(eng.tapTempo(11.6), 60.0 / (1.6 / 3), 1e-9); // average of 0.5, 0.5, 0.6
+    eng.tapTempo(20.0);                                      // after a pause: a new series
+    EXPECT_NEAR(eng.tapTempo(20.4), 150.0, 1e-9);
+    eng.setTempo(1000.0);
+    EXPECT_EQ(eng.tempo(), Engine::kMaxBpm);
+}
+
+// Records the tempo and beat position every block sees.
+class TempoProbe : public engine::Processor {
+public:
+    TempoProbe()
+        : Processor(test::kLatencyInfo) {}
+    uint32_t latency() const noexcept override { return 0; }
+    std::unique_ptr<Processor> createFresh() const override { return std::make_unique<TempoProbe>(); }
+    double bpm = 0, beat = -1;
+
+protected:
+    void doPrepare(double, uint32_t) override {}
+    void doReset() noexcept override {}
+    void applyParam(std::size_t, float) noexcept override {}
+    void doProcess(fx::StereoBlock&, const fx::ProcessContext& ctx) noexcept override {
+        bpm = ctx.tempoBpm;
+        beat = ctx.beat;
+    }
+};
+
+TEST(Tempo, EveryBlockSeesTheTempoAndTheBeatPosition) {
+    Engine eng;
+    eng.configure(48000, 480);
+    auto probe = std::make_unique<TempoProbe>();
+    auto* raw = probe.get();
+    eng.insertSlot(0, std::move(probe));
+    eng.settle();
+    eng.setTempo(90.0);
+    run(eng, std::vector<float>(48000, 0.f), 480); // one second at 90 BPM = 1.5 beats
+    EXPECT_EQ(raw->bpm, 90.0);
+    EXPECT_NEAR(raw->beat, 1.5 - 480.0 / 48000.0 * 1.5, 1e-9) << "the last block starts one block before 1.5";
+}
+
 TEST(NanGuard, ANonFiniteBlockIsMutedTheProcessorResetAndAnEventRaised) {
     Engine eng;
     eng.configure(48000, 64);
