@@ -16,17 +16,18 @@ inline float flushTiny(float x) noexcept {
     return std::fabs(x) < kFlushBelow ? 0.f : x;
 }
 
-// Topology-preserving one-pole low-pass (bilinear, prewarped); the high-pass is x minus it.
-inline float onePole(float x, float& state, float g) noexcept {
-    const float v = (x - state) * g;
-    const float y = v + state;
-    state = y + v;
+// Topology-preserving one-pole low-pass (bilinear, prewarped; the high-pass is x minus it), written so that
+// the recursion is one multiply and one add: y = s + G (x - s), s' = 2 y - s = (1 - 2 G) s + 2 G x.
+inline float onePole(float x, float& state, const DriveCore::OnePole& c) noexcept {
+    const float y = state + c.g * (x - state);
+    state = c.keep * state + c.in * x;
     return y;
 }
 
-float onePoleGain(double cornerHz, double sampleRate) noexcept {
+DriveCore::OnePole onePoleFor(double cornerHz, double sampleRate) noexcept {
     const double g = std::tan(std::numbers::pi * std::min(cornerHz, 0.45 * sampleRate) / sampleRate);
-    return static_cast<float>(g / (1.0 + g));
+    const double G = g / (1.0 + g);
+    return {static_cast<float>(G), static_cast<float>(1.0 - 2.0 * G), static_cast<float>(2.0 * G)};
 }
 
 } // namespace
@@ -77,9 +78,9 @@ void DriveCore::prepare(double sampleRate, uint32_t /*maxBlock*/) {
     drive_.prepare(sampleRate, kSmoothMs);
     tone_.prepare(sampleRate, kSmoothMs);
     levelDb_.prepare(sampleRate, kSmoothMs);
-    preG_ = onePoleGain(voicing_.preCornerHz, sampleRate);
-    deG_ = onePoleGain(voicing_.deCornerHz, sampleRate);
-    tiltG_ = onePoleGain(voicing_.tiltPivotHz, sampleRate);
+    pre_ = onePoleFor(voicing_.preCornerHz, sampleRate);
+    de1_ = onePoleFor(voicing_.deCornerHz, sampleRate);
+    tilt1_ = onePoleFor(voicing_.tiltPivotHz, sampleRate);
     dcR_ = static_cast<float>(std::exp(-2.0 * std::numbers::pi * kDcCornerHz / sampleRate));
     fadeLength_ = std::max<uint32_t>(1, static_cast<uint32_t>(std::lround(kFadeMs * 0.001 * sampleRate)));
     relinkSamples_ = static_cast<uint32_t>(kRelinkSeconds * sampleRate);
@@ -297,7 +298,7 @@ void DriveCore::runChannel(Channel& ch, const float* in, float* out, uint32_t be
     float p[kGrid];
     for (uint32_t i = 0; i < n; ++i) {
         const float x = in[i];
-        const float hp = x - onePole(x, ch.preLp, preG_);
+        const float hp = x - onePole(x, ch.preLp, pre_);
         p[i] = x + f.gain[begin + i] * hp;
     }
     ch.os.upsample(p, n, up_.data());
@@ -330,11 +331,11 @@ void DriveCore::runChannel(Channel& ch, const float* in, float* out, uint32_t be
     for (uint32_t i = 0; i < n; ++i) {
         const uint32_t t = begin + i;
         float y = d[i];
-        y += f.de[t] * (onePole(y, ch.deLp, deG_) - y);
+        y += f.de[t] * (onePole(y, ch.deLp, de1_) - y);
         const float dc = y - ch.dcX + dcR_ * ch.dcY;
         ch.dcX = y;
         ch.dcY = dc;
-        const float lp = onePole(dc, ch.tiltLp, tiltG_);
+        const float lp = onePole(dc, ch.tiltLp, tilt1_);
         out[i] = (f.tiltHigh[t] * dc + (f.tiltLow[t] - f.tiltHigh[t]) * lp) * f.level[t];
     }
 }

@@ -64,6 +64,13 @@ public:
     float compensationDb(std::size_t character, float drive) const noexcept;
     static uint32_t factorFor(double sampleRate) noexcept;
 
+    // TPT one-pole low-pass coefficients: G = g / (1 + g), and 1 - 2 G and 2 G for its state update.
+    struct OnePole {
+        float g = 0.f;
+        float keep = 1.f;
+        float in = 0.f;
+    };
+
 private:
     struct Ramp {
         float value = 0.f;
@@ -135,10 +142,10 @@ private:
     dsp::LinearSmoothed levelDb_;
 
     // Fixed coefficients (prepare).
-    float preG_ = 0.f; // TPT one-pole gain g / (1 + g)
-    float deG_ = 0.f;
+    OnePole pre_; // the gain leg's corner
+    OnePole de1_; // de-emphasis
     float dcR_ = 0.f;
-    float tiltG_ = 0.f;
+    OnePole tilt1_; // tilt pivot
     uint32_t fadeLength_ = 1;
     uint32_t relinkSamples_ = 1;
     std::array<std::array<float, kCompPoints>, 3> compDb_{};

@@ -93,24 +93,42 @@ void store(float* p, V4 v) noexcept {
     std::memcpy(p, &v, sizeof v);
 }
 
-// y(t) = sum over j < pairs of c_j (x(t - j) + x(t - span + j)), four consecutive t per vector, with four
-// partial sums (j mod 4) added at the end in a fixed order. `pairs` is a multiple of 4 (zero coefficients
-// pad it); x(t) is x[t] with history before it.
-inline V4 foldedDot(const float* x, const V4* c, std::size_t pairs, std::size_t span) noexcept {
+// y(t) = sum over j < pairs of c_j (x(t - j) + x(t - span + j)) for four consecutive t, as four partial sums
+// (j mod 4) added in a fixed order at the end. P > 0 makes the count a constant (the stages' usual sizes),
+// so that the compiler unrolls the loop and keeps short filters' coefficients in registers.
+template <std::size_t P>
+inline V4 foldedDot(const float* x, const V4* c, std::size_t pairsAtRuntime, std::size_t span) noexcept {
+    const std::size_t pairs = P > 0 ? P : pairsAtRuntime;
     V4 a0{}, a1{}, a2{}, a3{};
     const float* back = x - span;
-    for (std::size_t j = 0; j < pairs; j += 4) {
+    std::size_t j = 0;
+    for (; j + 4 <= pairs; j += 4) {
         a0 += c[j] * (load(x - j) + load(back + j));
         a1 += c[j + 1] * (load(x - j - 1) + load(back + j + 1));
         a2 += c[j + 2] * (load(x - j - 2) + load(back + j + 2));
         a3 += c[j + 3] * (load(x - j - 3) + load(back + j + 3));
     }
+    if (j < pairs) a0 += c[j] * (load(x - j) + load(back + j));
+    if (j + 1 < pairs) a1 += c[j + 1] * (load(x - j - 1) + load(back + j + 1));
+    if (j + 2 < pairs) a2 += c[j + 2] * (load(x - j - 2) + load(back + j + 2));
     return (a0 + a1) + (a2 + a3);
 }
 
-std::size_t roundUp4(std::size_t n) {
-    return (n + 3) / 4 * 4;
-}
+// The coefficients of a filter with P pairs (P > 0) copied next to the loop that uses them.
+template <std::size_t P>
+struct LocalTaps {
+    V4 c[P > 0 ? P : 1];
+    const V4* p;
+    explicit LocalTaps(const V4* src) noexcept {
+        if constexpr (P > 0) {
+            for (std::size_t j = 0; j < P; ++j)
+                c[j] = src[j];
+            p = c;
+        } else {
+            p = src;
+        }
+    }
+};
 
 } // namespace
 
@@ -131,7 +149,6 @@ void Oversampler::prepare(uint32_t factor) {
         // Odd-phase tap j is h[2 j]; fold tap j with tap 2 half - 1 - j.
         HalfbandUp& u = up_[k];
         u.half = half;
-        u.pairs = roundUp4(half);
         u.coef.fill(V4{});
         for (std::size_t j = 0; j < half; ++j)
             u.coef[j] = splat(static_cast<float>(2.0 * h[2 * j]));
@@ -140,7 +157,6 @@ void Oversampler::prepare(uint32_t factor) {
         if (k > 0) {
             HalfbandDown& d = down_[k];
             d.half = half;
-            d.pairs = u.pairs;
             d.coef.fill(V4{});
             for (std::size_t j = 0; j < half; ++j)
                 d.coef[j] = splat(static_cast<float>(h[2 * j]));
@@ -155,7 +171,6 @@ void Oversampler::prepare(uint32_t factor) {
         SharpDown& s = sharp_;
         s.taps = taps;
         s.m = (taps - 1) / 4;
-        s.pairs = roundUp4(s.m);
         s.evenCoef.fill(V4{});
         s.oddCoef.fill(V4{});
         for (std::size_t j = 0; j < s.m; ++j) {
@@ -177,11 +192,26 @@ void Oversampler::Line<Front, Size>::advance(std::size_t n, std::size_t keep) no
 }
 
 void Oversampler::HalfbandUp::run(std::size_t n, float* out) noexcept {
+    switch (half) {
+    case 5:
+        return runFixed<5>(n, out);
+    case 7:
+        return runFixed<7>(n, out);
+    case 15:
+        return runFixed<15>(n, out);
+    default:
+        return runFixed<0>(n, out);
+    }
+}
+
+template <std::size_t P>
+void Oversampler::HalfbandUp::runFixed(std::size_t n, float* out) noexcept {
+    const LocalTaps<P> taps(coef.data());
     const float* x = in.now();
     const std::size_t span = 2 * half - 1;
     const std::size_t delay = half - 1;
     for (std::size_t t = 0; t < n; t += 4) {
-        const V4 even = foldedDot(x + t, coef.data(), pairs, span);
+        const V4 even = foldedDot<P>(x + t, taps.p, half, span);
         const V4 odd = load(x + t - delay);
         const V4 lo = __builtin_shufflevector(even, odd, 0, 4, 1, 5);
         const V4 hi = __builtin_shufflevector(even, odd, 2, 6, 3, 7);
@@ -230,25 +260,45 @@ void storePartial(float* p, V4 v, std::size_t count) noexcept {
 
 void Oversampler::HalfbandDown::run(const float* in, std::size_t n, float* out) noexcept {
     deinterleave(in, n, even.now(), odd.now());
+    switch (half) {
+    case 5:
+        return runFixed<5>(n, out);
+    case 7:
+        return runFixed<7>(n, out);
+    default:
+        return runFixed<0>(n, out);
+    }
+}
+
+template <std::size_t P>
+void Oversampler::HalfbandDown::runFixed(std::size_t n, float* out) noexcept {
+    const LocalTaps<P> taps(coef.data());
     const float* e = even.now();
     const float* o = odd.now();
     const std::size_t span = 2 * half - 1;
     const V4 centre = splat(0.5f);
     for (std::size_t t = 0; t < n; t += 4)
-        storePartial(out + t, foldedDot(e + t, coef.data(), pairs, span) + centre * load(o + t - half),
-                     n - t);
+        storePartial(out + t, foldedDot<P>(e + t, taps.p, half, span) + centre * load(o + t - half), n - t);
     even.advance(n, span);
     odd.advance(n, half);
 }
 
 void Oversampler::SharpDown::run(const float* in, std::size_t n, float* out) noexcept {
     deinterleave(in, n, even.now(), odd.now());
+    if (m == 29)
+        runFixed<29>(n, out);
+    else
+        runFixed<0>(n, out);
+}
+
+template <std::size_t P>
+void Oversampler::SharpDown::runFixed(std::size_t n, float* out) noexcept {
     const float* e = even.now();
     const float* o = odd.now();
     for (std::size_t t = 0; t < n; t += 4) {
         // y(t) = sum_j g_2j e(t - j) + sum_j g_2j+1 o(t - 1 - j).
-        const V4 ev = foldedDot(e + t, evenCoef.data(), pairs, 2 * m) + centre * load(e + t - m);
-        const V4 od = foldedDot(o + t - 1, oddCoef.data(), pairs, 2 * m - 1);
+        const V4 ev = foldedDot<P>(e + t, evenCoef.data(), m, 2 * m) + centre * load(e + t - m);
+        const V4 od = foldedDot<P>(o + t - 1, oddCoef.data(), m, 2 * m - 1);
         storePartial(out + t, ev + od, n - t);
     }
     even.advance(n, 2 * m);

@@ -13,9 +13,10 @@
 // tops them up), so latencySamples() is exact.
 //
 // Blocks: every stage runs a whole block at a time (up to kBlock base samples) on a linear history buffer,
-// computing four consecutive outputs per step as one vector (the taps folded in symmetric pairs). Each output
-// is the same sequence of operations whatever the block it falls in, so the result does not depend on how a
-// stream is cut into blocks (bit for bit).
+// computing four consecutive outputs per step as one vector (the taps folded in symmetric pairs, polyphase:
+// no multiplications by the half-bands' zero taps, and the decimators compute only the samples they keep).
+// Each output is the same sequence of operations whatever the block it falls in, so the result does not
+// depend on how a stream is cut into blocks (bit for bit).
 #pragma once
 
 #include <array>
@@ -69,8 +70,7 @@ private:
     static constexpr std::size_t kTail = 4;
     static constexpr std::size_t kHalfFront = 2 * kMaxHalf;
     static constexpr std::size_t kSharpFront = (kMaxSharpTaps - 1) / 2 + 4;
-    static constexpr std::size_t kMaxPairs = (kMaxHalf + 3) / 4 * 4;
-    static constexpr std::size_t kMaxSharpPairs = ((kMaxSharpTaps - 1) / 4 + 3) / 4 * 4;
+    static constexpr std::size_t kMaxSharpPairs = (kMaxSharpTaps - 1) / 4;
 
     // A signal with history: x(t) is at[Front + t], t from -Front; a block is t = 0 .. n - 1 (n <= Size).
     template <std::size_t Front, std::size_t Size>
@@ -87,34 +87,37 @@ private:
     // even outputs; the odd outputs are the input half - 1 samples ago. Delay 2 half - 1 samples at 2r.
     struct HalfbandUp {
         std::size_t half = 1;
-        std::size_t pairs = 4; // half, rounded up to a multiple of 4 with zero coefficients
-        std::array<V4, kMaxPairs> coef{};
+        std::array<V4, kMaxHalf> coef{}; // c_j, j < half (c_j = c_{2 half - 1 - j})
         Line<kHalfFront, kMaxIn> in;
         // The block of n inputs in `in` to 2n outputs.
         void run(std::size_t n, float* out) noexcept;
+        template <std::size_t P>
+        void runFixed(std::size_t n, float* out) noexcept;
     };
     // Decimating half-band, rate 2r -> r (the same filter with gain 1 instead of 2): the even inputs meet
     // the 2 half side taps, the odd ones the centre tap 1/2.
     struct HalfbandDown {
         std::size_t half = 1;
-        std::size_t pairs = 4;
-        std::array<V4, kMaxPairs> coef{};
+        std::array<V4, kMaxHalf> coef{};
         Line<kHalfFront, kMaxIn> even;
         Line<kHalfFront, kMaxIn> odd;
         void run(const float* in, std::size_t n, float* out) noexcept; // 2n inputs, n outputs
+        template <std::size_t P>
+        void runFixed(std::size_t n, float* out) noexcept;
     };
     // Decimating full low-pass, rate 2r -> r, 4 m + 1 taps (delay 2 m samples at 2r), split into its even
     // (2 m + 1 taps, centred) and odd (2 m taps) phases, both symmetric.
     struct SharpDown {
         std::size_t taps = 1;
         std::size_t m = 0;
-        std::size_t pairs = 4; // m rounded up to a multiple of 4
-        std::array<V4, kMaxSharpPairs> evenCoef{};
-        std::array<V4, kMaxSharpPairs> oddCoef{};
+        std::array<V4, kMaxSharpPairs> evenCoef{}; // g_2j, j < m (pairs with 2 m - j; g_2m is the centre)
+        std::array<V4, kMaxSharpPairs> oddCoef{};  // g_2j+1, j < m (pairs with 2 m - 1 - j)
         V4 centre{};
         Line<kSharpFront, kBlock> even;
         Line<kSharpFront, kBlock> odd;
         void run(const float* in, std::size_t n, float* out) noexcept;
+        template <std::size_t P>
+        void runFixed(std::size_t n, float* out) noexcept;
     };
 
     void upBlock(const float* in, std::size_t n, float* out) noexcept;
