@@ -289,14 +289,23 @@ private:
 // instead of clipping (a triangle of period 4). The integral of each period is zero, so F is periodic too.
 struct Foldback {
     static constexpr float kAdaaTolerance = 1e-4f;
+    // The float versions work on r = x - 4 round(x / 4) in [-2, 2): exact near zero (no cancellation against
+    // a phase offset). f = r up to |r| = 1, then folds back; F = r^2 / 2, or 2 |r| - r^2 / 2 - 1 past the
+    // fold.
     V4 fv(V4 x) const noexcept {
-        const V4 p = phaseV(x);
-        return p < 2.f ? p - 1.f : 3.f - p;
+        const V4 r = centredV(x);
+        const V4 a = vabs(r);
+        return a <= 1.f ? r : (r > 0.f ? 2.f - r : -2.f - r);
     }
     V4 Fv(V4 x) const noexcept {
-        const V4 p = phaseV(x);
-        const V4 hp2 = 0.5f * p * p;
-        return (p < 2.f ? hp2 - p : 3.f * p - hp2 - 4.f) + 0.5f;
+        const V4 a = vabs(centredV(x));
+        const V4 h = 0.5f * a * a;
+        return a <= 1.f ? h : 2.f * a - h - 1.f;
+    }
+    // f is linear between two inputs on the same segment (between the same two odd integers): there the
+    // ADAA mean is f at the midpoint, exactly.
+    V4i linearBetween(V4 x0, V4 x1) const noexcept {
+        return vfloor(0.5f * x0 + 0.5f) == vfloor(0.5f * x1 + 0.5f);
     }
     double f(double x) const noexcept {
         const double p = phase(x);
@@ -313,10 +322,7 @@ private:
         const double t = x + 1.0;
         return t - 4.0 * std::floor(t * 0.25);
     }
-    static V4 phaseV(V4 x) noexcept {
-        const V4 t = x + 1.f;
-        return t - 4.f * vfloor(t * 0.25f);
-    }
+    static V4 centredV(V4 x) noexcept { return x - 4.f * vfloor(0.25f * x + 0.5f); }
 };
 
 // First-order ADAA: the output is the mean of f over the straight line from the previous input to this
@@ -392,7 +398,8 @@ void adaaBlock(const Shaper& s, AdaaState& st, const float* in, std::size_t n, f
         const V4 x0 = vload(xs + 3 + i);
         const V4 x1 = vload(xs + 4 + i);
         const V4 dx = x1 - x0;
-        const V4i near = vabs(dx) <= tol * (vabs(x0) + vabs(x1)) + kFloor;
+        V4i near = vabs(dx) <= tol * (vabs(x0) + vabs(x1)) + kFloor;
+        if constexpr (requires { s.linearBetween(x0, x1); }) near |= s.linearBetween(x0, x1);
         V4 y = (vload(Fs + 4 + i) - vload(Fs + 3 + i)) / (near ? splat(1.f) : dx);
         if (anyLane(near)) y = near ? s.fv(0.5f * (x0 + x1)) : y;
         vstore(out + i, y);
