@@ -289,24 +289,22 @@ private:
 // instead of clipping (a triangle of period 4). The integral of each period is zero, so F is periodic too.
 struct Foldback {
     static constexpr float kAdaaTolerance = 1e-4f;
-    // The float versions work on r = x - 4 round(x / 4) in [-2, 2): exact near zero (no cancellation against
-    // a phase offset). f = r up to |r| = 1, then folds back; F = r^2 / 2, or 2 |r| - r^2 / 2 - 1 past the
-    // fold.
-    V4 fv(V4 x) const noexcept {
-        const V4 r = centredV(x);
-        const V4 a = vabs(r);
-        return a <= 1.f ? r : (r > 0.f ? 2.f - r : -2.f - r);
+    // The float versions work segment by segment: segment k holds 2 k - 1 <= x < 2 k + 1, where with
+    // u = x - 2 k the curve is (-1)^k u and F is u^2 / 2 (k even) or 1 - u^2 / 2 (k odd). Exact near zero
+    // (no cancellation against a phase offset), and two inputs on one segment have the exact ADAA mean
+    // f(midpoint).
+    V4 segment(V4 x) const noexcept { return vfloor(0.5f * x + 0.5f); }
+    V4 onSegment(V4 x, V4 k) const noexcept {
+        const V4 u = x - 2.f * k;
+        return odd(k) ? -u : u;
     }
-    V4 Fv(V4 x) const noexcept {
-        const V4 a = vabs(centredV(x));
-        const V4 h = 0.5f * a * a;
-        return a <= 1.f ? h : 2.f * a - h - 1.f;
+    V4 FonSegment(V4 x, V4 k) const noexcept {
+        const V4 u = x - 2.f * k;
+        const V4 h = 0.5f * u * u;
+        return odd(k) ? 1.f - h : h;
     }
-    // f is linear between two inputs on the same segment (between the same two odd integers): there the
-    // ADAA mean is f at the midpoint, exactly.
-    V4i linearBetween(V4 x0, V4 x1) const noexcept {
-        return vfloor(0.5f * x0 + 0.5f) == vfloor(0.5f * x1 + 0.5f);
-    }
+    V4 fv(V4 x) const noexcept { return onSegment(x, segment(x)); }
+    V4 Fv(V4 x) const noexcept { return FonSegment(x, segment(x)); }
     double f(double x) const noexcept {
         const double p = phase(x);
         return p < 2.0 ? p - 1.0 : 3.0 - p;
@@ -322,7 +320,7 @@ private:
         const double t = x + 1.0;
         return t - 4.0 * std::floor(t * 0.25);
     }
-    static V4 centredV(V4 x) noexcept { return x - 4.f * vfloor(0.25f * x + 0.5f); }
+    static V4i odd(V4 k) noexcept { return (__builtin_convertvector(k, V4i) & 1) != 0; }
 };
 
 // First-order ADAA: the output is the mean of f over the straight line from the previous input to this
@@ -378,31 +376,57 @@ inline constexpr std::size_t kAdaaSpare = 4;
 // out[i] = mean of f over the line from x[i - 1] to x[i], with x[i] = scale * in[i] (clamped to +-1e6) and
 // x[-1] the state; n <= kAdaaMaxBlock. in is read and out written up to n rounded up to a multiple of 4.
 template <typename Shaper>
+concept Segmented = requires(const Shaper& s, V4 x) {
+    s.segment(x);
+    s.onSegment(x, x);
+    s.FonSegment(x, x);
+};
+
+template <typename Shaper>
 void adaaBlock(const Shaper& s, AdaaState& st, const float* in, std::size_t n, float scale,
                float* out) noexcept {
     constexpr float kLimit = 1e6f;
     constexpr float kFloor = 1e-7f; // below this step even at zero input the midpoint is taken
+    constexpr bool kSegmented = Segmented<Shaper>;
     alignas(16) float xs[kAdaaMaxBlock + kAdaaSpare + 4];
     alignas(16) float Fs[kAdaaMaxBlock + kAdaaSpare + 4];
+    alignas(16) float ks[kSegmented ? kAdaaMaxBlock + kAdaaSpare + 4 : 1];
     xs[3] = st.x0;
     Fs[3] = st.F0;
+    if constexpr (kSegmented) ks[3] = s.segment(splat(st.x0))[0];
     for (std::size_t i = 0; i < n; i += 4) {
         V4 x = scale * vload(in + i);
         x = x > kLimit ? splat(kLimit) : x; // NaN passes (and is caught by the owner's finite())
         x = x < -kLimit ? splat(-kLimit) : x;
         vstore(xs + 4 + i, x);
-        vstore(Fs + 4 + i, s.Fv(x));
+        if constexpr (kSegmented) {
+            const V4 k = s.segment(x);
+            vstore(ks + 4 + i, k);
+            vstore(Fs + 4 + i, s.FonSegment(x, k));
+        } else {
+            vstore(Fs + 4 + i, s.Fv(x));
+        }
     }
     const float tol = Shaper::kAdaaTolerance;
     for (std::size_t i = 0; i < n; i += 4) {
         const V4 x0 = vload(xs + 3 + i);
         const V4 x1 = vload(xs + 4 + i);
         const V4 dx = x1 - x0;
-        V4i near = vabs(dx) <= tol * (vabs(x0) + vabs(x1)) + kFloor;
-        if constexpr (requires { s.linearBetween(x0, x1); }) near |= s.linearBetween(x0, x1);
-        V4 y = (vload(Fs + 4 + i) - vload(Fs + 3 + i)) / (near ? splat(1.f) : dx);
-        if (anyLane(near)) y = near ? s.fv(0.5f * (x0 + x1)) : y;
-        vstore(out + i, y);
+        const V4 dF = vload(Fs + 4 + i) - vload(Fs + 3 + i);
+        const V4i near = vabs(dx) <= tol * (vabs(x0) + vabs(x1)) + kFloor;
+        if constexpr (kSegmented) {
+            const V4 k1 = vload(ks + 4 + i);
+            const V4i same = vload(ks + 3 + i) == k1;
+            const V4 mid = 0.5f * (x0 + x1);
+            V4 y = same ? s.onSegment(mid, k1) : dF / ((same | near) ? splat(1.f) : dx);
+            const V4i crossNear = near & ~same;
+            if (anyLane(crossNear)) y = crossNear ? s.fv(mid) : y;
+            vstore(out + i, y);
+        } else {
+            V4 y = dF / (near ? splat(1.f) : dx);
+            if (anyLane(near)) y = near ? s.fv(0.5f * (x0 + x1)) : y;
+            vstore(out + i, y);
+        }
     }
     st.x0 = xs[3 + n];
     st.F0 = Fs[3 + n];
