@@ -295,12 +295,15 @@ void DriveCore::runChannel(Channel& ch, const float* in, float* out, uint32_t be
     const uint32_t factor = factor_;
     const std::size_t top = static_cast<std::size_t>(n) * factor;
 
+    // Filter states live in locals inside the loops (out may alias ch as far as the compiler knows).
     float p[kGrid];
+    float preLp = ch.preLp;
     for (uint32_t i = 0; i < n; ++i) {
         const float x = in[i];
-        const float hp = x - onePole(x, ch.preLp, pre_);
+        const float hp = x - onePole(x, preLp, pre_);
         p[i] = x + f.gain[begin + i] * hp;
     }
+    ch.preLp = preLp;
     ch.os.upsample(p, n, up_.data());
     ch.lastUp = up_[top - 1];
 
@@ -328,16 +331,24 @@ void DriveCore::runChannel(Channel& ch, const float* in, float* out, uint32_t be
     float d[kGrid];
     ch.os.downsample(shaped, n, d);
 
+    float deLp = ch.deLp;
+    float dcX = ch.dcX;
+    float dcY = ch.dcY;
+    float tiltLp = ch.tiltLp;
     for (uint32_t i = 0; i < n; ++i) {
         const uint32_t t = begin + i;
         float y = d[i];
-        y += f.de[t] * (onePole(y, ch.deLp, de1_) - y);
-        const float dc = y - ch.dcX + dcR_ * ch.dcY;
-        ch.dcX = y;
-        ch.dcY = dc;
-        const float lp = onePole(dc, ch.tiltLp, tilt1_);
+        y += f.de[t] * (onePole(y, deLp, de1_) - y);
+        const float dc = y - dcX + dcR_ * dcY;
+        dcX = y;
+        dcY = dc;
+        const float lp = onePole(dc, tiltLp, tilt1_);
         out[i] = (f.tiltHigh[t] * dc + (f.tiltLow[t] - f.tiltHigh[t]) * lp) * f.level[t];
     }
+    ch.deLp = deLp;
+    ch.dcX = dcX;
+    ch.dcY = dcY;
+    ch.tiltLp = tiltLp;
 }
 
 void DriveCore::processChunk(float* left, float* right, uint32_t frames) noexcept {

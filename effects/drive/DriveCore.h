@@ -13,6 +13,10 @@
 // Gains (G, comp, w, level, the tilt's two band gains) ramp linearly between points of a fixed 32-sample
 // grid counted from reset(), where the smoothers advance a whole period: the output does not depend on the
 // block size.
+// A channel runs a whole chunk (at most one grid period) through each step in turn: the gain leg, the
+// oversampler's stages, the curve over all the oversampled samples four at a time (float ADAA), the
+// decimation and the output filters. Every sample goes through the same operations whatever chunk it falls
+// in, so the output is bit-identical for any host block size and any point where the channels unlink.
 #pragma once
 
 #include "effects/Effect.h"
