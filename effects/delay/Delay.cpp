@@ -88,6 +88,7 @@ void Delay::setParam(std::size_t index, float value) noexcept {
     values_[index] = value;
     switch (index) {
     case kTimeMs:
+    case kSync:
         break; // picked up on the next grid point, which starts a tap crossfade
     case kFeedback:
         feedback_.setTarget(value);
@@ -106,9 +107,17 @@ void Delay::setParam(std::size_t index, float value) noexcept {
     }
 }
 
+std::size_t Delay::syncIndex() const noexcept {
+    return static_cast<std::size_t>(std::lround(values_[kSync]));
+}
+
 uint32_t Delay::targetDelaySamples() const noexcept {
     // ms * rate / 1000 (not ms * 0.001 * rate): exact whenever the delay is a whole number of samples.
-    const double samples = static_cast<double>(values_[kTimeMs]) * sampleRate_ / 1000.0;
+    // Note values: beats * 60 / bpm * rate, exact for e.g. a dotted eighth at 120 BPM (0.375 s).
+    const std::size_t sync = syncIndex();
+    const double longest = static_cast<double>(kMaxTimeMs) * sampleRate_ / 1000.0;
+    const double samples = sync > 0 ? std::min(dsp::syncSeconds(sync, tempoBpm_) * sampleRate_, longest)
+                                    : static_cast<double>(values_[kTimeMs]) * sampleRate_ / 1000.0;
     return std::clamp(static_cast<uint32_t>(std::lround(samples)), 1u, maxDelay_);
 }
 
@@ -139,8 +148,10 @@ void Delay::updateCoefficients() noexcept {
     if (!std::isfinite(dampStateL_) || !std::isfinite(dampStateR_)) clearState();
 }
 
-void Delay::process(StereoBlock& block, const ProcessContext& /*ctx*/) noexcept {
+void Delay::process(StereoBlock& block, const ProcessContext& ctx) noexcept {
     if (lineL_.empty()) return; // not prepared: pass the dry signal through
+    // Read here, used on the grid points: a tempo change starts a tap crossfade like a time change.
+    if (std::isfinite(ctx.tempoBpm) && ctx.tempoBpm > 0.0) tempoBpm_ = ctx.tempoBpm;
     uint32_t done = 0;
     while (done < block.frames) {
         if (gridLeft_ == 0) {

@@ -3,6 +3,7 @@
 
 #include "effects/Effect.h"
 #include "effects/dsp/Smoothed.h"
+#include "effects/dsp/TempoSync.h"
 
 #include <array>
 #include <cstddef>
@@ -14,7 +15,8 @@ namespace stagerack::fx {
 
 class Delay {
 public:
-    enum Param : std::size_t { kTimeMs, kFeedback, kMix, kHighcutHz, kPingpong, kParamCount };
+    // New parameters go at the end: presets and MIDI maps address them by id, the engine by index.
+    enum Param : std::size_t { kTimeMs, kFeedback, kMix, kHighcutHz, kPingpong, kSync, kParamCount };
 
     static constexpr std::string_view kId = "delay";
     static constexpr std::string_view kName = "Delay";
@@ -50,6 +52,10 @@ public:
         "darker than the one before, like tape or analog delays. "
         "pingpong (off/on) sums the input to mono and bounces the repeats: the first echo on the left, the "
         "second on the right, and so on. "
+        "sync (off, 1/1 ... 1/32, dotted, triplet, 2/1; default off) follows the global tempo instead of "
+        "time_ms: the echo spacing is that note value at the current BPM (a dotted eighth at 120 BPM is "
+        "375 ms), rounded to whole samples and capped at 2000 ms; a tempo change crossfades to the new "
+        "spacing over 50 ms like a time change. "
         "Typical settings: slapback 80-140 ms with feedback 0-0.15 and mix 0.3; a dotted eighth at 120 BPM "
         "(375 ms) with feedback 0.3-0.45 and mix 0.25 for rhythmic leads; 600-1200 ms with feedback 0.5-0.7, "
         "highcut 2000-4000 Hz and ping-pong for ambient pads.";
@@ -102,6 +108,16 @@ public:
          .taper = Taper::Toggle,
          .smoothMs = 0.f,
          .help = "Bounce the repeats between left and right (input summed to mono; crossfaded over 20 ms)."},
+        {.id = "sync",
+         .name = "Sync",
+         .min = 0.f,
+         .max = static_cast<float>(dsp::kSyncLabels.size() - 1),
+         .def = 0.f,
+         .unit = Unit::None,
+         .taper = Taper::Enum,
+         .smoothMs = 0.f,
+         .labels = dsp::kSyncLabels,
+         .help = "Echo spacing as a note value at the global tempo (off = use time_ms); at most 2000 ms."},
     }};
 
     Delay() noexcept;
@@ -114,12 +130,14 @@ public:
 
 private:
     uint32_t targetDelaySamples() const noexcept;
+    std::size_t syncIndex() const noexcept;
     void updateCoefficients() noexcept;
     void processChunk(float* left, float* right, uint32_t frames) noexcept;
     void clearState() noexcept;
 
     std::array<float, kParamCount> values_{};
     double sampleRate_ = 48000.0;
+    double tempoBpm_ = 120.0; // from the last ProcessContext
 
     std::vector<float> lineL_;
     std::vector<float> lineR_;

@@ -1,5 +1,6 @@
 #include "effects/delay/Delay.h"
 #include "tests/support/Analysis.h"
+#include "tests/support/EchoTesting.h"
 #include "tests/support/Signals.h"
 
 #include <gtest/gtest.h>
@@ -41,8 +42,8 @@ TEST(Delay, MetadataIsCompleteAndIdsAreStable) {
         << joined(metadataProblems(fx::infoOf<Delay>()));
     EXPECT_EQ(Delay::kId, "delay");
     EXPECT_EQ(Delay::kCategory, "delay");
-    const std::array<std::string_view, Delay::kParamCount> ids{"time_ms", "feedback", "mix", "highcut_hz",
-                                                               "pingpong"};
+    const std::array<std::string_view, Delay::kParamCount> ids{"time_ms",    "feedback", "mix",
+                                                               "highcut_hz", "pingpong", "sync"};
     for (std::size_t i = 0; i < ids.size(); ++i)
         EXPECT_EQ(Delay::kParams[i].id, ids[i]);
     EXPECT_EQ(Delay::kParams[Delay::kTimeMs].taper, fx::Taper::Log);
@@ -371,6 +372,87 @@ TEST(Delay, TurningTheTimeKnobDoesNotClick) {
                 steps);
     EXPECT_LE(score, kMaxClickScore);
     EXPECT_LE(steps, kMaxStepRatio);
+}
+
+TEST(Delay, SyncDefaultsToOffAndListsTheNoteValues) {
+    const fx::ParamInfo& sync = Delay::kParams[Delay::kSync];
+    EXPECT_EQ(sync.taper, fx::Taper::Enum);
+    EXPECT_EQ(sync.def, 0.f);
+    ASSERT_EQ(sync.labels.size(), dsp::kSyncLabels.size());
+    EXPECT_EQ(sync.labels[0], "off");
+    // The existing parameters keep their ranges and defaults.
+    EXPECT_EQ(Delay::kParams[Delay::kTimeMs].min, 1.f);
+    EXPECT_EQ(Delay::kParams[Delay::kTimeMs].max, 2000.f);
+    EXPECT_EQ(Delay::kParams[Delay::kTimeMs].def, 375.f);
+}
+
+TEST(Delay, TempoSyncIsExactAndFollowsTempoChanges) {
+    const std::size_t at = 10;
+    // A dotted eighth at 120 BPM is 375 ms: 18000 frames at 48 kHz, whatever time_ms says.
+    const std::size_t frames = 48000;
+    const StereoBuffer out = renderAtTempo<Delay>(
+        kRate, 64, dualMono(impulse(frames, at)), 120.0,
+        {{"time_ms", 100.f}, {"sync", syncValue("1/8d")}, {"feedback", 0.f}, {"mix", 1.f}});
+    EXPECT_EQ(peakIndex(out.left), at + 18000);
+    EXPECT_EQ(out.left[at + 18000], 1.f);
+    EXPECT_EQ(sum(out.left), 1.0);
+    std::printf("[measured] delay sync 1/8d at 120 BPM: impulse back after %zu frames (18000 expected)\n",
+                peakIndex(out.left) - at);
+
+    // The tempo moves to 100 BPM: after the 50 ms crossfade the dotted eighth is 450 ms (21600 frames).
+    const std::size_t late = 9600;
+    const StereoBuffer moved =
+        renderAtTempo<Delay>(kRate, 64, dualMono(impulse(frames, late)), 120.0,
+                             {{"sync", syncValue("1/8d")}, {"feedback", 0.f}, {"mix", 1.f}}, {{4800, 100.0}});
+    EXPECT_EQ(peakIndex(moved.left), late + 21600);
+    EXPECT_EQ(moved.left[late + 21600], 1.f);
+    EXPECT_EQ(sum(moved.left), 1.0);
+    std::printf("[measured] delay sync 1/8d after 120 -> 100 BPM: %zu frames (21600 expected)\n",
+                peakIndex(moved.left) - late);
+
+    // The change itself crossfades like a time change: an impulse that is under the old tap during the fade
+    // comes out of it scaled by the linear crossfade, and again, whole, from the new tap once that is in.
+    const StereoBuffer during = renderAtTempo<Delay>(
+        kRate, 64, dualMono(impulse(frames, 2000)), 120.0,
+        {{"sync", syncValue("1/8d")}, {"feedback", 0.f}, {"mix", 1.f}}, {{19968, 100.0}});
+    // The fade starts at frame 19968 (a grid point) and lasts 2400 frames: frame 2000 + 18000 is 33 frames
+    // into it; it has ended before frame 2000 + 21600.
+    EXPECT_NEAR(during.left[20000], 1.f - 33.f / 2400.f, 1e-6f);
+    EXPECT_EQ(during.left[2000 + 21600], 1.f);
+    EXPECT_NEAR(sum(during.left), 2.0 - 33.0 / 2400.0, 1e-6);
+
+    // Sync off again: time_ms rules.
+    const StereoBuffer off = renderAtTempo<Delay>(kRate, 64, dualMono(impulse(frames, at)), 90.0,
+                                                  {{"time_ms", 100.f}, {"feedback", 0.f}, {"mix", 1.f}});
+    EXPECT_EQ(peakIndex(off.left), at + 4800);
+}
+
+TEST(Delay, SyncedTimesAreCappedAtTheLongestDelay) {
+    // A whole note at 60 BPM is 4 s: the line holds 2 s, so the echo comes at 2000 ms.
+    const auto frames = static_cast<std::size_t>(2.5 * kRate);
+    const StereoBuffer out =
+        renderAtTempo<Delay>(kRate, 256, dualMono(impulse(frames, 0)), 60.0,
+                             {{"sync", syncValue("1/1")}, {"feedback", 0.f}, {"mix", 1.f}});
+    EXPECT_EQ(peakIndex(out.left), 96000u);
+}
+
+TEST(Delay, SyncBlockSizeInvarianceAndBoundedSelfOscillation) {
+    const std::size_t frames = 40000;
+    const StereoBuffer input = stereo(whiteNoise(frames, 73, 0.5f), whiteNoise(frames, 74, 0.5f));
+    const float deviation =
+        blockSizeDeviation<Delay>(kRate, input, {{"sync", syncValue("1/16")}, {"feedback", 0.6f}},
+                                  {{17408, {{"sync", syncValue("1/32t")}, {"mix", 0.8f}}}});
+    std::printf("[measured] delay (synced) block-size deviation %.3g\n", deviation);
+    EXPECT_LE(deviation, 1e-5f);
+
+    const RingOutResult r = ringOut<Delay>(
+        kRate, {{"feedback", 1.f}, {"mix", 1.f}, {"highcut_hz", 20000.f}, {"time_ms", 100.f}}, 1.0, 30.0);
+    std::printf("[measured] delay feedback 1, 1 s full-scale burst, 30 s ring-out: peak %.3f (%.2f dBFS), "
+                "last second %.3f, after the limiter %.3f (%.2f dBFS)\n",
+                r.effectPeak, toDb(r.effectPeak), r.latePeak, r.limitedPeak, toDb(r.limitedPeak));
+    EXPECT_TRUE(r.finite);
+    EXPECT_LE(r.effectPeak, 1.f + Delay::kFeedbackLimit);
+    EXPECT_LE(r.limitedPeak, 1.f);
 }
 
 } // namespace
