@@ -80,6 +80,7 @@ void Delay::reset() noexcept {
     pingpong_.setImmediate(values_[kPingpong] > 0.5f ? 1.f : 0.f);
     gridLeft_ = 0;
     updateCoefficients();
+    snapTap_ = true; // after: the grid point above had no tempo yet
 }
 
 void Delay::setParam(std::size_t index, float value) noexcept {
@@ -137,6 +138,12 @@ void Delay::updateCoefficients() noexcept {
     const double g = std::tan(std::numbers::pi * cutoff / sampleRate_);
     dampG_ = static_cast<float>(g / (1.0 + g));
 
+    if (snapTap_) {
+        // The first grid point after reset() knows the tempo: a synced time starts where it belongs.
+        tap_ = nextTap_ = targetDelaySamples();
+        fadeLeft_ = 0;
+        snapTap_ = false;
+    }
     if (fadeLeft_ == 0) {
         const uint32_t target = targetDelaySamples();
         if (target != tap_) {

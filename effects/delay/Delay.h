@@ -151,6 +151,7 @@ private:
     uint32_t fadeLength_ = 1;
     uint32_t fadeLeft_ = 0;
     float fadeStep_ = 1.f;
+    bool snapTap_ = true;
 
     dsp::LinearSmoothed feedback_;
     dsp::LinearSmoothed mix_;
