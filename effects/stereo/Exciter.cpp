@@ -115,9 +115,13 @@ void Exciter::processChunk(float* left, float* right, uint32_t frames) noexcept 
     auto s1 = state_[1];
     auto s2 = state_[2];
     V4 ms = meanSquare_;
+    // Steady controls are hoisted out of the loop (the same values next() would return).
+    const bool steady = !floor_.smoothing() && !amount_.smoothing();
+    const float steadyFloor = floor_.current();
+    const float steadyAmount = amount_.current();
     for (uint32_t i = 0; i < frames; ++i) {
-        const float floor = floor_.next();
-        const float amount = amount_.next();
+        const float floor = steady ? steadyFloor : floor_.next();
+        const float amount = steady ? steadyAmount : amount_.next();
         const V4 x{left[i], right[i], 0.f, 0.f};
         const V4 band = dsp::svfTick(s1, dsp::svfTick(s0, x, c0), c1);
         ms += k * (band * band - ms);
