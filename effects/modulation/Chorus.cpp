@@ -142,6 +142,28 @@ void Chorus::startGrid(uint32_t frameInBlock) noexcept {
     }
 }
 
+namespace {
+
+// The per-sample voice loop with the count known at compile time, so it unrolls.
+template <int Voices>
+inline void chorusVoices(const dsp::ModDelay& lineL, const dsp::ModDelay& lineR, dsp::ModDelay::V4 delayL,
+                         dsp::ModDelay::V4 delayR, dsp::ModDelay::V4 weight, float& wetL,
+                         float& wetR) noexcept {
+    dsp::ModDelay::V4 accL{}, accR{};
+    for (int v = 0; v < Voices; ++v) {
+        const auto wholeL = static_cast<uint32_t>(delayL[v]);
+        const auto wholeR = static_cast<uint32_t>(delayR[v]);
+        accL +=
+            weight[v] * (lineL.taps(wholeL) * dsp::ModDelay::weights(delayL[v] - static_cast<float>(wholeL)));
+        accR +=
+            weight[v] * (lineR.taps(wholeR) * dsp::ModDelay::weights(delayR[v] - static_cast<float>(wholeR)));
+    }
+    wetL = dsp::ModDelay::sum(accL);
+    wetR = dsp::ModDelay::sum(accR);
+}
+
+} // namespace
+
 void Chorus::processChunk(float* left, float* right, uint32_t frames) noexcept {
     for (uint32_t i = 0; i < frames; ++i) {
         delayL_ += delayStepL_;
@@ -149,17 +171,13 @@ void Chorus::processChunk(float* left, float* right, uint32_t frames) noexcept {
         weight_ += weightStep_;
         const float mix = mixRamp_.next();
         const float feedback = feedbackRamp_.next();
-        V4 accL{}, accR{};
-        for (int v = 0; v < activeVoices_; ++v) {
-            const auto wholeL = static_cast<uint32_t>(delayL_[v]);
-            const auto wholeR = static_cast<uint32_t>(delayR_[v]);
-            accL += weight_[v] *
-                    (lineL_.taps(wholeL) * dsp::ModDelay::weights(delayL_[v] - static_cast<float>(wholeL)));
-            accR += weight_[v] *
-                    (lineR_.taps(wholeR) * dsp::ModDelay::weights(delayR_[v] - static_cast<float>(wholeR)));
-        }
-        const float wetL = dsp::ModDelay::sum(accL);
-        const float wetR = dsp::ModDelay::sum(accR);
+        float wetL = 0.f, wetR = 0.f;
+        if (activeVoices_ == 2)
+            chorusVoices<2>(lineL_, lineR_, delayL_, delayR_, weight_, wetL, wetR);
+        else if (activeVoices_ == 3)
+            chorusVoices<3>(lineL_, lineR_, delayL_, delayR_, weight_, wetL, wetR);
+        else
+            chorusVoices<4>(lineL_, lineR_, delayL_, delayR_, weight_, wetL, wetR);
         const float inL = left[i];
         const float inR = right[i];
         lineL_.push(inL + feedback * wetL);
