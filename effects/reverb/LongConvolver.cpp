@@ -15,9 +15,11 @@ namespace {
 
 constexpr uint32_t kHeadTaps = 64;
 constexpr uint32_t kMaxSegments = 8;
-// Each open-ended segment holds at least this many partitions: fewer would spend more on its own FFTs
-// than the split saves at the peak.
-constexpr uint32_t kMinPartitionsPerSegment = 4;
+// Each open-ended segment holds at least this many partitions. Every segment runs its own forward and
+// inverse FFTs, so more segments lower the peak call but raise the average; measured at 48 kHz, 8 keeps
+// 1 s responses in one segment and the heaviest 64-frame block of a 10 s response near a quarter of the
+// period, where 4 costs 20 % less on average for 5-10 s but peaks 1.5 times higher.
+constexpr uint32_t kMinPartitionsPerSegment = 8;
 
 using V4 = float __attribute__((vector_size(16)));
 
