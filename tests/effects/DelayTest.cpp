@@ -399,6 +399,15 @@ TEST(Delay, TempoSyncIsExactAndFollowsTempoChanges) {
     std::printf("[measured] delay sync 1/8d at 120 BPM: impulse back after %zu frames (18000 expected)\n",
                 peakIndex(out.left) - at);
 
+    // Starting at 100 BPM: 450 ms straight away, not a crossfade from the 120 BPM the effect assumed before
+    // its first block.
+    const StereoBuffer slow =
+        renderAtTempo<Delay>(kRate, 64, dualMono(impulse(frames, at)), 100.0,
+                             {{"sync", syncValue("1/8d")}, {"feedback", 0.f}, {"mix", 1.f}});
+    EXPECT_EQ(peakIndex(slow.left), at + 21600);
+    EXPECT_EQ(slow.left[at + 21600], 1.f);
+    EXPECT_EQ(sum(slow.left), 1.0);
+
     // The tempo moves to 100 BPM: after the 50 ms crossfade the dotted eighth is 450 ms (21600 frames).
     const std::size_t late = 9600;
     const StereoBuffer moved =
