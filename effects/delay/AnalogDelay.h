@@ -28,7 +28,7 @@ public:
     // The span of the classic BBD pedals (one or two 4096-stage chips).
     static constexpr float kMinTimeMs = 20.f;
     static constexpr float kMaxTimeMs = 600.f;
-    // A time change glides the read head (critically damped, this time constant), peaking at most at
+    // A time change glides the read head (critically damped, this time constant), moving at most
     // kMaxHeadSpeed samples per sample (pitch 0.5x..1.5x): the re-clocked BBD's pitch bend.
     static constexpr float kGlideMs = 100.f;
     static constexpr double kMaxHeadSpeed = 0.5;

@@ -113,10 +113,11 @@ private:
 
 // A delay time that moves like a motor-driven tape or a re-clocked bucket brigade: a critically damped
 // second-order glide (in samples, double precision), so the read head accelerates and decelerates smoothly
-// and the echoes bend in pitch instead of clicking. `timeConstant` (samples) sets how fast; a large jump
-// slows down so that the head never moves faster than `maxSpeed` samples per sample at its peak (the
-// pitch of the echo then stays within 1 -+ maxSpeed). Once it is within 1e-6 of the target it lands
-// exactly, so whole-sample delays are exact again.
+// and the echoes bend in pitch instead of clicking. `timeConstant` (samples) sets how fast; the head's speed
+// is held within +-`maxSpeed` samples per sample (the echo's pitch stays within 1 -+ maxSpeed), so a long
+// jump travels at that speed and then settles; the speed stays continuous, only its rate of change jumps
+// when the limit is reached. Once it is within 1e-6 of the target it lands exactly, so whole-sample delays
+// are exact again.
 class Glide {
 public:
     void prepare(double timeConstantSamples, double maxSpeed) noexcept {
@@ -126,18 +127,12 @@ public:
     void snap(double value) noexcept {
         value_ = target_ = value;
         speed_ = 0.0;
-        w_ = omega_;
     }
-    void setTarget(double target) noexcept {
-        if (target == target_) return;
-        target_ = target;
-        // The peak speed of a critically damped move of `distance` from rest is distance * w / e.
-        const double distance = std::fabs(target_ - value_);
-        w_ = std::min(omega_, std::numbers::e * maxSpeed_ / std::max(distance, 1e-9));
-    }
+    void setTarget(double target) noexcept { target_ = target; }
     double next() noexcept {
         if (speed_ == 0.0 && value_ == target_) return value_;
-        speed_ += w_ * (w_ * (target_ - value_) - 2.0 * speed_);
+        speed_ += omega_ * (omega_ * (target_ - value_) - 2.0 * speed_);
+        speed_ = std::clamp(speed_, -maxSpeed_, maxSpeed_);
         value_ += speed_;
         if (std::fabs(target_ - value_) < 1e-6 && std::fabs(speed_) < 1e-6) {
             value_ = target_;
@@ -154,7 +149,6 @@ private:
     double target_ = 1.0;
     double speed_ = 0.0;
     double omega_ = 1e-3;
-    double w_ = 1e-3;
     double maxSpeed_ = 0.5;
 };
 

@@ -40,8 +40,8 @@ public:
     static constexpr float kMinTimeMs = 20.f;
     static constexpr float kMaxTimeMs = 1000.f;
     static constexpr int kHeads = 3;
-    // The motor: a time change glides (critically damped) with this time constant, and a long jump is
-    // slowed so that head 1 never moves faster than kMaxHeadSpeed samples per sample (its pitch stays
+    // The motor: a time change glides (critically damped) with this time constant, and head 1 never moves
+    // faster than kMaxHeadSpeed samples per sample, so a long jump travels at that speed (its pitch stays
     // within 0.5x..1.5x; heads 2 and 3 bend two and three times as far).
     static constexpr float kGlideMs = 250.f;
     static constexpr double kMaxHeadSpeed = 0.5;
@@ -74,7 +74,9 @@ public:
         "the dulling of each pass over the heads. "
         "time_ms (20 to 1000 ms, default 300 ms) is the motor speed: the delay of head 1 (head 2 is twice, "
         "head 3 three times as long); a change glides like a motor changing speed (about 250 ms, critically "
-        "damped), so the echoes bend in pitch as on a real tape machine instead of clicking. "
+        "damped, head 1 moving at most half a sample per sample, so its pitch stays within 0.5x to 1.5x), so "
+        "the "
+        "echoes bend in pitch as on a real tape machine instead of clicking. "
         "sync (off, 1/1 ... 1/32, dotted, triplet, 2/1; default off) sets the head 1 delay to that note "
         "value at the global tempo instead (limited to 20-1000 ms); tempo changes glide the same way. "
         "head1, head2 and head3 (off/on; default head 1 only) switch the playback heads, each crossfaded "

@@ -268,6 +268,27 @@ TEST(TapeEcho, WowAndFlutterBendThePitchAsDocumented) {
     EXPECT_EQ(maxAbsDiff(again.left, again2.left), 0.f);
 }
 
+TEST(TapeEcho, ALargeTimeJumpBendsThePitchByAtMostHalf) {
+    // 1000 -> 100 ms: head 1 moves at most 0.5 samples per sample, i.e. the echo rises by at most 1.5x in
+    // pitch (for the 1.8 s the 900 ms of travel take), and then settles back to 1x, like a tape machine
+    // speeding up.
+    const auto frames = static_cast<std::size_t>(8.0 * kRate);
+    const std::size_t stepAt = 96000;
+    const StereoBuffer out = render<TapeEcho>(
+        kRate, 64, dualMono(fadedSine(500.0, kRate, frames, 0.1f, 480)),
+        with(kSteadyTape, {{"time_ms", 1000.f}, {"feedback", 0.f}, {"mix", 1.f}, {"tone", 1.f}}),
+        {{stepAt, {{"time_ms", 100.f}}}});
+    ASSERT_TRUE(allFinite(out.left));
+    const double bend = worstPitchDeviation(slice(out.left, {stepAt, frames}), kRate, 500.0, 4);
+    const double settled = worstPitchDeviation(slice(out.left, {frames - 48000, frames}), kRate, 500.0, 4);
+    std::printf(
+        "[measured] tape echo time 1000 -> 100 ms: the echo's pitch peaks at %.3fx, settled %.5f %%\n",
+        1.0 + bend, 100 * settled);
+    EXPECT_GT(bend, 0.4);
+    EXPECT_LT(bend, 0.52);
+    EXPECT_LT(settled, 1e-4);
+}
+
 // The output is a sum of head reads: each is a cubic of tape samples bounded by the tape's ceiling
 // (1 / kMinDrive = 1.5), and the cubic's weights add up to at most 1.25 in magnitude; three heads are scaled
 // by 1 / sqrt(3): 3 * 1.25 * 1.5 / sqrt(3) = 3.25 (+10.2 dBFS), under the +12 dBFS (3.98) that is asserted.
