@@ -59,9 +59,14 @@ void Convolver::reset() noexcept {
     tailOutR_.fill(0.f);
     fill_ = 0;
     if (tail_) {
-        std::memset(tail_->inpdata(0), 0, kHead * sizeof(float));
-        std::memset(tail_->inpdata(1), 0, kHead * sizeof(float));
+        // Convproc::reset() rewinds its partition level but not its input offset, which leaves the tail
+        // one partition late after an odd number of partitions; a stop/start cycle rewinds both. With a
+        // single level processed in the caller's thread this starts no thread and posts no semaphore
+        // (the RT-safety proof interposes pthread_create and the semaphore calls).
+        tail_->stop_process();
+        tail_->check_stop();
         tail_->reset();
+        tail_->start_process(0, SCHED_OTHER);
     }
 }
 

@@ -55,6 +55,7 @@ enum Kind : int {
     kPoll,
     kPrintf,
     kThrow,
+    kThreadCreate,
     kKindCount
 };
 constexpr const char* kNames[kKindCount] = {"malloc",
@@ -80,7 +81,8 @@ constexpr const char* kNames[kKindCount] = {"malloc",
                                             "sched_yield",
                                             "poll",
                                             "stdio",
-                                            "throw"};
+                                            "throw",
+                                            "pthread_create"};
 
 std::atomic<uint64_t> gTotal{0};
 std::atomic<uint64_t> gByKind[kKindCount];
@@ -117,6 +119,7 @@ using FwriteFn = size_t (*)(const void*, size_t, size_t, FILE*);
 using FputsFn = int (*)(const char*, FILE*);
 using VfprintfFn = int (*)(FILE*, const char*, va_list);
 using ThrowFn = void* (*)(size_t);
+using ThreadCreateFn = int (*)(pthread_t*, const pthread_attr_t*, void* (*)(void*), void*);
 
 struct Real {
     MutexFn mutexLock, mutexTrylock, mutexUnlock;
@@ -139,6 +142,7 @@ struct Real {
     FputsFn fputs;
     VfprintfFn vfprintf;
     ThrowFn allocException;
+    ThreadCreateFn threadCreate;
 };
 
 Real& realFns() {
@@ -174,6 +178,7 @@ Real& realFns() {
         x.fputs = real<FputsFn>("fputs");
         x.vfprintf = real<VfprintfFn>("vfprintf");
         x.allocException = real<ThrowFn>("__cxa_allocate_exception");
+        x.threadCreate = real<ThreadCreateFn>("pthread_create");
         return x;
     }();
     return r;
@@ -366,6 +371,10 @@ int __printf_chk(int, const char* fmt, ...) {
     const int r = realFns().vfprintf(stdout, fmt, ap);
     va_end(ap);
     return r;
+}
+int pthread_create(pthread_t* t, const pthread_attr_t* a, void* (*f)(void*), void* arg) {
+    rc::note(rc::kThreadCreate);
+    return realFns().threadCreate(t, a, f, arg);
 }
 void* __cxa_allocate_exception(size_t n) noexcept {
     rc::note(rc::kThrow);
