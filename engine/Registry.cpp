@@ -2,7 +2,10 @@
 
 #include "effects/amp/Amp.h"
 #include "effects/cabinet/Cabinet.h"
+#include "effects/delay/AnalogDelay.h"
 #include "effects/delay/Delay.h"
+#include "effects/delay/ReverseDelay.h"
+#include "effects/delay/TapeEcho.h"
 #include "effects/drive/Distortion.h"
 #include "effects/drive/Fuzz.h"
 #include "effects/drive/Overdrive.h"
@@ -11,6 +14,17 @@
 #include "effects/dynamics/Limiter.h"
 #include "effects/eq/Eq.h"
 #include "effects/eq/Geq.h"
+#include "effects/modulation/Chorus.h"
+#include "effects/modulation/Flanger.h"
+#include "effects/modulation/Phaser.h"
+#include "effects/modulation/RingMod.h"
+#include "effects/modulation/Tremolo.h"
+#include "effects/modulation/Vibrato.h"
+#include "effects/reverb/ConvolutionReverb.h"
+#include "effects/reverb/Reverb.h"
+#include "effects/rotary/Rotary.h"
+#include "effects/stereo/Exciter.h"
+#include "effects/stereo/Widener.h"
 #include "effects/utility/Utility.h"
 #include "effects/wah/Wah.h"
 #include "engine/Error.h"
@@ -37,7 +51,21 @@ const Registry& Registry::builtin() {
         r.add<fx::Cabinet>();
         r.add<fx::Eq>();
         r.add<fx::Geq>();
+        r.add<fx::Chorus>();
+        r.add<fx::Flanger>();
+        r.add<fx::Phaser>();
+        r.add<fx::Tremolo>();
+        r.add<fx::Vibrato>();
+        r.add<fx::Rotary>();
+        r.add<fx::RingMod>();
         r.add<fx::Delay>();
+        r.add<fx::TapeEcho>();
+        r.add<fx::AnalogDelay>();
+        r.add<fx::ReverseDelay>();
+        r.add<fx::Reverb>();
+        r.add<fx::ConvolutionReverb>();
+        r.add<fx::Widener>();
+        r.add<fx::Exciter>();
         r.add<fx::Limiter>();
         return r;
     }();
