@@ -114,13 +114,19 @@ TEST(Cli, EffectsJsonHasTheContractShape) {
             EXPECT_TRUE(p["labels"].is_array());
         }
     }
-    for (const char* id : {"utility", "gate", "delay"})
+    for (const char* id : {"utility",    "gate",         "compressor",    "limiter", "overdrive",
+                           "distortion", "fuzz",         "amp",           "cabinet", "eq",
+                           "geq",        "wah",          "chorus",        "flanger", "phaser",
+                           "tremolo",    "vibrato",      "rotary",        "ringmod", "delay",
+                           "tape_echo",  "analog_delay", "reverse_delay", "reverb",  "convolution_reverb",
+                           "widener",    "exciter"})
         EXPECT_TRUE(ids.count(id)) << id;
     const auto delay = *std::find_if(j.begin(), j.end(), [](const json& e) { return e["id"] == "delay"; });
     std::set<std::string> params;
     for (const auto& p : delay["params"])
         params.insert(p["id"]);
-    EXPECT_EQ(params, (std::set<std::string>{"time_ms", "feedback", "mix", "highcut_hz", "pingpong"}));
+    EXPECT_EQ(params,
+              (std::set<std::string>{"time_ms", "feedback", "mix", "highcut_hz", "pingpong", "sync"}));
     const auto time = *std::find_if(delay["params"].begin(), delay["params"].end(),
                                     [](const json& p) { return p["id"] == "time_ms"; });
     EXPECT_EQ(time["min"], 1);
