@@ -92,10 +92,11 @@ TEST(RtSafety, EveryBuiltinEffectProcessesWithoutForbiddenCalls) {
 }
 
 constexpr const char* kSpecs[] = {
-    "gate>utility:level_db=-3>cabinet>delay:time_ms=120,feedback=0.5",
-    "utility:pan=0.3>delay:time_ms=40,pingpong=on>cabinet:model=open_back",
-    "delay:time_ms=300,mix=0.5>gate:threshold_db=-70",
-    "utility>utility:invert=on>utility:mono=on>gate>cabinet:model=bass_8x10",
+    "gate>compressor>overdrive>amp>cabinet>delay:time_ms=120,feedback=0.5>reverb>limiter",
+    "utility:pan=0.3>chorus>delay:time_ms=40,pingpong=on,sync=1/8d>cabinet:model=open_back>widener",
+    "wah:mode=auto>fuzz>flanger>tape_echo>convolution_reverb>limiter",
+    "utility>phaser>tremolo:sync=1/8>rotary:speed=fast>analog_delay>reverse_delay>eq>geq>exciter",
+    "vibrato>ringmod>distortion>amp:model=modern_high_gain>cabinet:model=bass_8x10>gate",
 };
 
 // A user impulse response for the cabinet's ir_file swaps (a control-thread load, an audio-thread swap).
