@@ -432,7 +432,8 @@ void Engine::process(const AudioIO& io) noexcept {
     const auto t0 = std::chrono::steady_clock::now();
 
     inputGain_.setTarget(inputGainTarget_.load(std::memory_order_relaxed));
-    masterGain_.setTarget(masterGainTarget_.load(std::memory_order_relaxed));
+    masterGain_.setTarget(masterGainTarget_.load(std::memory_order_relaxed) *
+                          (tunerMute_.load(std::memory_order_relaxed) ? 0.f : 1.f));
     const double tempo = tempo_.load(std::memory_order_relaxed);
     float blockPeak[4]{};
     float blockSq[4]{};
@@ -458,6 +459,20 @@ void Engine::process(const AudioIO& io) noexcept {
             std::memcpy(r, in2, n * sizeof(float));
         else
             std::memset(r, 0, n * sizeof(float));
+        // The tuner hears the raw input, before any gain or effect.
+        switch (tunerSource_.load(std::memory_order_relaxed)) {
+        case 1:
+            tunerTap_.push(l, n);
+            break;
+        case 2:
+            tunerTap_.push(r, n);
+            break;
+        case 3:
+            tunerTap_.pushSum(l, r, n);
+            break;
+        default:
+            break;
+        }
         if (!ops::allFinite(l, n) || !ops::allFinite(r, n)) {
             std::memset(l, 0, n * sizeof(float));
             std::memset(r, 0, n * sizeof(float));

@@ -6,6 +6,7 @@
 #include "engine/ChainSpec.h"
 #include "engine/Registry.h"
 #include "engine/Slot.h"
+#include "engine/tuner/TunerTap.h"
 
 #include <readerwriterqueue/readerwriterqueue.h>
 
@@ -103,6 +104,15 @@ public:
     // `seconds` is the tap's time on any monotonic clock. Returns the tempo now in force.
     double tapTempo(double seconds);
 
+    // Tuner tap: which input the tuner hears, and mute-while-tuning (the output fades out with the
+    // master level's 20 ms ramp while the input keeps flowing to the tuner).
+    enum class TunerSource : int { Off = 0, In1 = 1, In2 = 2, Sum = 3 };
+    void setTunerSource(TunerSource s) noexcept {
+        tunerSource_.store(static_cast<int>(s), std::memory_order_relaxed);
+    }
+    void setTunerMute(bool on) noexcept { tunerMute_.store(on, std::memory_order_relaxed); }
+    tuner::TunerTap& tunerTap() noexcept { return tunerTap_; }
+
     // Take the published chain at once, without a crossfade. Only while no audio thread runs (before
     // JACK activation, offline rendering), so that the first sample already goes through the chain.
     void settle();
@@ -171,6 +181,9 @@ private:
     std::atomic<float> load_{0.f}, loadPeak_{0.f};
     std::atomic<uint64_t> nonFinite_{0}, droppedEvents_{0}, adopted_{0}, blocks_{0};
     std::atomic<bool> inTransition_{false};
+    tuner::TunerTap tunerTap_;
+    std::atomic<int> tunerSource_{0};
+    std::atomic<bool> tunerMute_{false};
 };
 
 } // namespace stagerack::engine

@@ -240,6 +240,78 @@ TEST(Tempo, EveryBlockSeesTheTempoAndTheBeatPosition) {
     EXPECT_NEAR(raw->beat, 1.5 - 480.0 / 48000.0 * 1.5, 1e-9) << "the last block starts one block before 1.5";
 }
 
+TEST(TunerTap, TheSelectedRawInputReachesTheTapAndMuteFadesTheOutput) {
+    Engine eng;
+    eng.configure(48000, 64);
+    eng.insertSlot(0, gain(0.5f));
+    eng.settle();
+    std::vector<float> a(640), b(640), l(640), r(640), got(1024);
+    for (std::size_t i = 0; i < a.size(); ++i) {
+        a[i] = 0.001f * static_cast<float>(i);
+        b[i] = -0.5f * a[i];
+    }
+    auto block = [&](engine::Engine::TunerSource src) {
+        eng.setTunerSource(src);
+        engine::AudioIO io{a.data(), b.data(), nullptr, l.data(), r.data(), 640, {}};
+        eng.process(io);
+        return eng.tunerTap().pop(got.data(), got.size());
+    };
+    EXPECT_EQ(block(Engine::TunerSource::Off), 0u);
+    ASSERT_EQ(block(Engine::TunerSource::In1), 640u);
+    for (std::size_t i = 0; i < 640; ++i)
+        ASSERT_EQ(got[i], a[i]) << "raw input, before the chain";
+    ASSERT_EQ(block(Engine::TunerSource::In2), 640u);
+    EXPECT_EQ(got[100], b[100]);
+    ASSERT_EQ(block(Engine::TunerSource::Sum), 640u);
+    EXPECT_FLOAT_EQ(got[100], 0.5f * (a[100] + b[100]));
+
+    // Mute while tuning: the output fades to silence in 20 ms, the tap keeps flowing.
+    eng.setTunerMute(true);
+    const auto out = run(eng, ones(4800), 64);
+    EXPECT_EQ(out.back(), 0.f);
+    float maxStep = 0;
+    for (std::size_t i = 1; i < out.size(); ++i)
+        maxStep = std::max(maxStep, std::fabs(out[i] - out[i - 1]));
+    EXPECT_LT(maxStep, 0.5f / 900.f) << "a ramp, not a step";
+    EXPECT_GT(eng.tunerTap().pop(got.data(), got.size()), 0u);
+}
+
+TEST(TunerTap, AFullRingDropsAndCountsWithoutBlocking) {
+    tuner::TunerTap tap(1024);
+    std::vector<float> x(1500, 1.f), out(2048);
+    EXPECT_EQ(tap.push(x.data(), x.size()), 476u);
+    EXPECT_EQ(tap.dropped(), 476u);
+    EXPECT_EQ(tap.pop(out.data(), out.size()), 1024u);
+    EXPECT_EQ(tap.push(x.data(), 10), 0u);
+}
+
+TEST(TunerTap, AMillionSamplesCrossThreadsInOrder) {
+    tuner::TunerTap tap(4096);
+    constexpr std::size_t kTotal = 1'000'000;
+    std::thread producer([&] {
+        std::vector<float> chunk(64);
+        std::size_t sent = 0;
+        while (sent < kTotal) {
+            for (std::size_t i = 0; i < chunk.size(); ++i)
+                chunk[i] = static_cast<float>((sent + i) % 100000);
+            const std::size_t dropped = tap.push(chunk.data(), chunk.size());
+            sent += chunk.size() - dropped; // resend what did not fit, as a test of order only
+            if (dropped) std::this_thread::yield();
+        }
+    });
+    std::vector<float> buf(512);
+    std::size_t got = 0;
+    bool inOrder = true;
+    while (got < kTotal) {
+        const std::size_t n = tap.pop(buf.data(), buf.size());
+        for (std::size_t i = 0; i < n; ++i)
+            inOrder = inOrder && buf[i] == static_cast<float>((got + i) % 100000);
+        got += n;
+    }
+    producer.join();
+    EXPECT_TRUE(inOrder);
+}
+
 TEST(NanGuard, ANonFiniteBlockIsMutedTheProcessorResetAndAnEventRaised) {
     Engine eng;
     eng.configure(48000, 64);

@@ -189,6 +189,7 @@ TEST(RtSafety, ScenarioUnderJackHasZeroForbiddenCalls) {
     opt.serverName = server.name();
     engine::JackBackend backend(eng, opt);
     eng.setChain(kSpecs[0]);
+    eng.setTunerSource(engine::Engine::TunerSource::Sum); // the tuner tap runs too
     backend.activate();
 
     // Audio and MIDI in, audio out, all real JACK clients.
@@ -236,9 +237,12 @@ TEST(RtSafety, ScenarioUnderJackHasZeroForbiddenCalls) {
 
     std::atomic<bool> stop{false};
     std::thread housekeeping([&] {
+        std::vector<float> tunerBuf(8192);
         while (!stop.load()) {
             eng.housekeeping();
             backend.poll();
+            while (eng.tunerTap().pop(tunerBuf.data(), tunerBuf.size()) > 0) {
+            }
             std::this_thread::sleep_for(std::chrono::milliseconds(10));
         }
     });
@@ -252,6 +256,7 @@ TEST(RtSafety, ScenarioUnderJackHasZeroForbiddenCalls) {
         if (step == 3000) jack_set_buffer_size(source.client(), 512);
         if (step == 6000) jack_set_buffer_size(source.client(), 256);
         if (step == 8000) sink.start();
+        if (step % 1000 == 500) eng.setTunerMute(step % 2000 == 500);
     });
     std::this_thread::sleep_for(std::chrono::milliseconds(300));
     const uint64_t forbidden = rtcheck::forbiddenCalls();
