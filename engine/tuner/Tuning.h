@@ -14,13 +14,20 @@
 //   40 steps below A). Steps are exactly 1200/N cents.
 // - Scala: degree 0 (1/1) is C4 as 12-TET computes it from the reference (reference * 2^(-9/12), 261.6256
 //   Hz at A4 = 440); degree k of period p is C4 * period^p * pitch[k]. A just scale's A is therefore not
-//   the reference (5/3 above C4 reads 436.05 Hz at A4 = 440): the rule keeps every scale's 1/1 on a C
+//   the reference (5/3 above C4 is 436.04 Hz at A4 = 440): the rule keeps every scale's 1/1 on a C
 //   that does not move when the scale changes.
+// - Scala text: '!' lines are comments anywhere; the first other line is the description (may be empty),
+//   the next the note count (1..4096), then that many pitch lines: the first token is cents if it holds
+//   a '.', else a ratio "a/b" or a whole number "a"; the rest of the line is ignored. The last pitch is
+//   the period. Pitches must be above 1/1 and strictly increasing; after the last one only blank and
+//   comment lines may follow (more pitch lines than the count is an error). CRLF line ends are accepted.
 // - Note names: scales with 12 degrees per period (12-TET and 12-note Scala files) name degree k as the
 //   k-th chromatic name from C with sharps ("C", "C#", ..., "B"); all others name it "k/N" (k = degree
 //   from 0 to N-1, N = degrees per period), e.g. "14/19" is the 19-EDO A.
 // - Named instrument tunings are always 12-TET at the current reference, whatever the temperament: a
 //   string reads cents from its own 12-TET frequency.
+// Threads: a plain value type with no synchronisation, for the tuner and control threads only (readings
+// hold a std::string). A control thread builds or edits a copy and hands it over whole.
 #pragma once
 
 #include <string>
