@@ -1,0 +1,556 @@
+#include "engine/tuner/PitchDetector.h"
+
+#include <fftw3.h>
+
+#include <algorithm>
+#include <cmath>
+#include <complex>
+#include <mutex>
+#include <numbers>
+
+namespace stagerack::tuner {
+
+namespace {
+
+constexpr double kTwoPi = 2.0 * std::numbers::pi;
+constexpr double kCoarseSeconds = 0.085;  // 2.5 periods of kMinHz: enough for McLeod's NSDF
+constexpr double kPickRatio = 0.9;        // McLeod's k: first key maximum above k x the highest
+constexpr double kClarityStart = 0.7;     // NSDF peak needed to start a note (white noise stays below)
+constexpr double kClarityHold = 0.5;      // ... and to keep it
+constexpr double kSilenceRms = 1e-4;      // -80 dBFS
+constexpr double kOnsetRatio = 3.0;       // energy jump (about 5 dB) that marks a new pluck
+constexpr double kFinePeriods = 4.0;      // fine window: harmonics fall on the Hann window's zeros
+constexpr double kFineMinSeconds = 0.025; // ... but long enough to average noise on high notes
+constexpr double kLongSeconds = 0.4;      // long window: 2.5 Hz bins keep 50 Hz hum off A1's fundamental
+constexpr double kLongKeepCents = 3.0;    // a glide moved short fit and coarse pitch this far (or 3 sigma)
+constexpr std::size_t kLongMinPoints = 6; // the long fit takes over when it spans 50 ms
+constexpr double kMaxSpanSeconds = 1.0;   // longest phase fit
+constexpr std::size_t kShortFit = 5;      // hops in the short fit that detects glides
+constexpr double kChangeCents = 40.0;     // coarse vs fine disagreement that means another note
+constexpr double kSubOctaveRatio = 0.05;  // f/2 at -26 dB of f ...
+constexpr double kThreeHalvesRatio = 0.2; // ... and 3f/2 at -14 dB: the pitch is really f/2
+constexpr double kMissingRatio = 0.02;    // f 34 dB below a multiple: no fundamental, not this note
+
+double cents(double f, double ref) {
+    return 1200.0 * std::log2(f / ref);
+}
+
+std::mutex& plannerMutex() {
+    static std::mutex m; // the FFTW planner is not thread-safe
+    return m;
+}
+
+double wrapPi(double x) {
+    return x - kTwoPi * std::floor((x + std::numbers::pi) / kTwoPi);
+}
+
+// RBJ cookbook biquads (bilinear transform), normalised by a0.
+void setLowpass(double fc, double rate, double q, double& b0, double& b1, double& b2, double& a1,
+                double& a2) {
+    const double w = kTwoPi * fc / rate;
+    const double alpha = std::sin(w) / (2.0 * q);
+    const double a0 = 1.0 + alpha;
+    b0 = (1.0 - std::cos(w)) / 2.0 / a0;
+    b1 = (1.0 - std::cos(w)) / a0;
+    b2 = b0;
+    a1 = -2.0 * std::cos(w) / a0;
+    a2 = (1.0 - alpha) / a0;
+}
+
+void setHighpass(double fc, double rate, double q, double& b0, double& b1, double& b2, double& a1,
+                 double& a2) {
+    const double w = kTwoPi * fc / rate;
+    const double alpha = std::sin(w) / (2.0 * q);
+    const double a0 = 1.0 + alpha;
+    b0 = (1.0 + std::cos(w)) / 2.0 / a0;
+    b1 = -(1.0 + std::cos(w)) / a0;
+    b2 = b0;
+    a1 = -2.0 * std::cos(w) / a0;
+    a2 = (1.0 - alpha) / a0;
+}
+
+} // namespace
+
+PitchDetector::PitchDetector(double sampleRate)
+    : sampleRate_(sampleRate) {
+    while (sampleRate_ / (2 * decimation_) >= 8000.0)
+        decimation_ *= 2;
+    rate_ = sampleRate_ / decimation_;
+    hop_ = static_cast<std::size_t>(std::floor(0.01 * rate_));
+    coarseWindow_ = static_cast<std::size_t>(std::ceil(kCoarseSeconds * rate_));
+    fftSize_ = 1;
+    while (fftSize_ < 2 * coarseWindow_)
+        fftSize_ *= 2;
+    minLag_ = static_cast<std::size_t>(std::floor(rate_ / kMaxHz));
+    maxLag_ = static_cast<std::size_t>(std::ceil(rate_ / kMinHz)) + 2;
+    // A period is trusted only from a window of two of the longest periods after an onset.
+    minPostOnset_ = 2 * maxLag_;
+
+    // 6th-order Butterworth low-pass as three biquads (pole Q values of the Butterworth polynomial).
+    const double qs[3] = {0.51763809, 0.70710678, 1.93185165};
+    for (int i = 0; i < 3; ++i) {
+        Biquad& b = lowpassInit_[i];
+        if (decimation_ > 1) setLowpass(0.2 * rate_, sampleRate_, qs[i], b.b0, b.b1, b.b2, b.a1, b.a2);
+    }
+    setHighpass(10.0, rate_, 0.70710678, highpassInit_.b0, highpassInit_.b1, highpassInit_.b2,
+                highpassInit_.a1, highpassInit_.a2);
+
+    std::size_t histSize = 1;
+    while (histSize < static_cast<std::size_t>(3.0 * rate_))
+        histSize *= 2;
+    history_.assign(histSize, 0.f);
+    histMask_ = histSize - 1;
+    hopEnergy_.assign(8, 0.0);
+    prefix_.assign(coarseWindow_ + 1, 0.0);
+    nsdf_.assign(maxLag_ + 2, 0.0);
+    for (Track* t : {&short_, &long_})
+        t->points.reserve(static_cast<std::size_t>(kMaxSpanSeconds * rate_ / static_cast<double>(hop_)) + 8);
+
+    {
+        std::lock_guard lock(plannerMutex());
+        fftIn_ = fftwf_alloc_real(fftSize_);
+        auto* spectrum = fftwf_alloc_complex(fftSize_ / 2 + 1);
+        fftOut_ = spectrum;
+        const int n = static_cast<int>(fftSize_);
+        planForward_ = fftwf_plan_dft_r2c_1d(n, fftIn_, spectrum, FFTW_ESTIMATE);
+        planInverse_ = fftwf_plan_dft_c2r_1d(n, spectrum, fftIn_, FFTW_ESTIMATE);
+    }
+    reset();
+}
+
+PitchDetector::~PitchDetector() {
+    std::lock_guard lock(plannerMutex());
+    fftwf_destroy_plan(static_cast<fftwf_plan>(planForward_));
+    fftwf_destroy_plan(static_cast<fftwf_plan>(planInverse_));
+    fftwf_free(fftIn_);
+    fftwf_free(fftOut_);
+}
+
+void PitchDetector::reset() {
+    for (int i = 0; i < 3; ++i)
+        lowpass_[i] = lowpassInit_[i];
+    highpass_ = highpassInit_;
+    phaseCount_ = 0;
+    inputCount_ = 0;
+    std::fill(history_.begin(), history_.end(), 0.f);
+    decCount_ = 0;
+    std::fill(hopEnergy_.begin(), hopEnergy_.end(), 0.0);
+    hopIndex_ = 0;
+    refractory_ = 0;
+    state_ = State::Idle;
+    onset_ = 0;
+    idleHits_ = 0;
+    idleFreq_ = 0.0;
+    short_ = Track{};
+    long_ = Track{};
+    estimateHz_ = 0.0;
+    disagreeHops_ = 0;
+    glideStrikes_ = 0;
+    glideNoise2_ = 0.1;
+}
+
+double PitchDetector::hopSeconds() const noexcept {
+    return static_cast<double>(hop_) * decimation_ / sampleRate_;
+}
+
+void PitchDetector::push(const float* samples, std::size_t n, std::vector<PitchReading>& out) {
+    for (std::size_t i = 0; i < n; ++i) {
+        double x = samples[i];
+        if (!std::isfinite(x)) x = 0.0;
+        for (auto& b : lowpass_)
+            x = b.run(x);
+        ++inputCount_;
+        if (++phaseCount_ < decimation_) continue;
+        phaseCount_ = 0;
+        const double y = highpass_.run(x);
+        history_[static_cast<std::size_t>(decCount_) & histMask_] = static_cast<float>(y);
+        hopEnergy_[hopIndex_ & 7] += y * y;
+        ++decCount_;
+        if (decCount_ % static_cast<int64_t>(hop_) == 0) {
+            analyseHop(out);
+            ++hopIndex_;
+            hopEnergy_[hopIndex_ & 7] = 0.0;
+        }
+    }
+}
+
+PitchDetector::Coarse PitchDetector::coarsePitch(std::size_t window) {
+    Coarse result;
+    const std::size_t w = std::min(window, coarseWindow_);
+    const int64_t start = decCount_ - static_cast<int64_t>(w);
+    prefix_[0] = 0.0;
+    for (std::size_t j = 0; j < w; ++j) {
+        const float s = sampleAt(start + static_cast<int64_t>(j));
+        fftIn_[j] = s;
+        prefix_[j + 1] = prefix_[j] + static_cast<double>(s) * s;
+    }
+    if (prefix_[w] < kSilenceRms * kSilenceRms * static_cast<double>(w)) return result;
+    std::fill(fftIn_ + w, fftIn_ + fftSize_, 0.f);
+    fftwf_execute(static_cast<fftwf_plan>(planForward_));
+    auto* spec = static_cast<fftwf_complex*>(fftOut_);
+    for (std::size_t k = 0; k <= fftSize_ / 2; ++k) {
+        spec[k][0] = spec[k][0] * spec[k][0] + spec[k][1] * spec[k][1];
+        spec[k][1] = 0.f;
+    }
+    fftwf_execute(static_cast<fftwf_plan>(planInverse_));
+
+    // Lags beyond half the window rest on too few products to trust.
+    const std::size_t lagEnd = std::min(maxLag_, w / 2);
+    if (lagEnd <= minLag_ + 2) return result;
+    const double scale = 1.0 / static_cast<double>(fftSize_);
+    for (std::size_t tau = 0; tau <= lagEnd + 1; ++tau) {
+        const double m = prefix_[w - tau] + (prefix_[w] - prefix_[tau]);
+        nsdf_[tau] = m > 0.0 ? 2.0 * fftIn_[tau] * scale / m : 0.0;
+    }
+    // Key maxima: the highest point of each positive lobe after the first negative-going zero crossing.
+    std::size_t tau = 1;
+    while (tau <= lagEnd && nsdf_[tau] > 0.0)
+        ++tau;
+    struct Peak {
+        std::size_t lag;
+        double value;
+    };
+    Peak peaks[64];
+    std::size_t count = 0;
+    double highest = 0.0;
+    while (tau <= lagEnd && count < 64) {
+        while (tau <= lagEnd && nsdf_[tau] <= 0.0)
+            ++tau;
+        Peak best{0, 0.0};
+        while (tau <= lagEnd && nsdf_[tau] > 0.0) {
+            if (tau >= minLag_ && nsdf_[tau] > best.value) best = {tau, nsdf_[tau]};
+            ++tau;
+        }
+        if (best.lag == 0) continue;
+        if (best.lag >= lagEnd) break; // lobe cut by the lag limit: its maximum is unknown
+        peaks[count++] = best;
+        highest = std::max(highest, best.value);
+    }
+    for (std::size_t i = 0; i < count; ++i) {
+        if (peaks[i].value < kPickRatio * highest) continue;
+        const std::size_t t = peaks[i].lag;
+        const double a = nsdf_[t - 1], b = nsdf_[t], c = nsdf_[t + 1];
+        const double denom = a - 2.0 * b + c;
+        const double delta = denom < 0.0 ? 0.5 * (a - c) / denom : 0.0;
+        const double period = static_cast<double>(t) + delta;
+        result.frequencyHz = rate_ / period;
+        result.clarity = std::min(1.0, b - 0.25 * (a - c) * delta);
+        break;
+    }
+    if (result.frequencyHz < kMinHz || result.frequencyHz > kMaxHz) result = {};
+    return result;
+}
+
+// Amplitude of the component at freqHz over the last `length` samples (Hann window).
+double PitchDetector::binAmplitude(double freqHz, std::size_t length) {
+    const int64_t start = decCount_ - static_cast<int64_t>(length);
+    const double w = kTwoPi * freqHz / rate_;
+    const std::complex<double> step = std::polar(1.0, -w);
+    const std::complex<double> winStep = std::polar(1.0, kTwoPi / static_cast<double>(length));
+    std::complex<double> osc(1.0, 0.0), win(1.0, 0.0), acc(0.0, 0.0);
+    for (std::size_t n = 0; n < length; ++n) {
+        const double hann = 0.5 - 0.5 * win.real();
+        acc += hann * static_cast<double>(sampleAt(start + static_cast<int64_t>(n))) * osc;
+        osc *= step;
+        win *= winStep;
+    }
+    return std::abs(acc);
+}
+
+// McLeod's rule picks the octave above when the fundamental is much weaker than the second harmonic: the
+// pitch is f/2 when both f/2 and 3f/2 are there (3f/2 clearly, so that mains hum at f/2 and its third
+// harmonic near 3f/2 cannot fake it). Two strings ringing together make the opposite mistake, a common
+// sub-harmonic period (A2 + D3 repeat at 36.7 Hz) with nothing at f itself: then the strongest of 2f..6f
+// is the note. Two periods of f/2 put f/2, f, 3f/2, ... two Hann bins apart, on each other's zeros.
+double PitchDetector::correctOctave(double f, std::size_t available) {
+    const auto twoPeriods = static_cast<std::size_t>(std::round(2.0 * rate_ / f));
+    if (twoPeriods > available || twoPeriods > histMask_) return f;
+    const double main = binAmplitude(f, twoPeriods);
+    double best = 0.0, bestHz = f;
+    for (int k = 2; k <= 6; ++k) {
+        if (k * f > kMaxHz) break;
+        const double a = binAmplitude(k * f, twoPeriods);
+        if (a > best) best = a, bestHz = k * f;
+    }
+    if (main < kMissingRatio * best) return bestHz;
+    const double half = 0.5 * f;
+    const std::size_t length = 2 * twoPeriods;
+    if (half < kMinHz || length > available || length > histMask_) return f;
+    const double mainLong = binAmplitude(f, length);
+    if (mainLong <= 0.0) return f;
+    if (binAmplitude(half, length) > kSubOctaveRatio * mainLong &&
+        binAmplitude(3.0 * half, length) > kThreeHalvesRatio * mainLong)
+        return half;
+    return f;
+}
+
+// Another note of the harmonic series is believed only after an onset: hum, a second string or a noise
+// burst can tip the NSDF to a multiple or sub-multiple of the period for a moment.
+bool PitchDetector::harmonicJump(double f, double ref) {
+    const double c = std::abs(cents(f, ref));
+    for (double k : {2.0, 3.0, 4.0})
+        if (std::abs(c - 1200.0 * std::log2(k)) < kChangeCents) return true;
+    return false;
+}
+
+std::size_t PitchDetector::shortLength(double freqHz) const {
+    const double periods = kFinePeriods * rate_ / freqHz;
+    return std::min(static_cast<std::size_t>(std::round(std::max(periods, kFineMinSeconds * rate_))),
+                    histMask_ / 2);
+}
+
+std::size_t PitchDetector::longLength(double freqHz) const {
+    return std::max(shortLength(freqHz),
+                    std::min(static_cast<std::size_t>(std::round(kLongSeconds * rate_)), histMask_ / 2));
+}
+
+void PitchDetector::relock(double freqHz) {
+    short_.validFrom = onset_;
+    long_.validFrom = onset_;
+    setupTrack(short_, freqHz, shortLength(freqHz), 0);
+    setupTrack(long_, freqHz, longLength(freqHz), 0);
+    glideStrikes_ = 0;
+}
+
+// Points are recomputed from the decimated history, so a relock loses no time.
+void PitchDetector::setupTrack(Track& t, double freqHz, std::size_t length, int64_t firstEnd) {
+    t.refHz = freqHz;
+    t.length = length;
+    t.window.resize(length);
+    for (std::size_t n = 0; n < length; ++n)
+        t.window[n] =
+            0.5 - 0.5 * std::cos(kTwoPi * (static_cast<double>(n) + 0.5) / static_cast<double>(length));
+    t.points.clear();
+    const auto hop = static_cast<int64_t>(hop_);
+    const int64_t oldest = decCount_ - static_cast<int64_t>(histMask_) + static_cast<int64_t>(length);
+    int64_t end = std::max(firstEnd, std::max(onset_, t.validFrom) + static_cast<int64_t>(length));
+    end = std::max(end, oldest);
+    end = ((end + hop - 1) / hop) * hop; // hop boundaries only, as live
+    for (; end <= decCount_; end += hop)
+        addFinePoint(t, end);
+}
+
+bool PitchDetector::addFinePoint(Track& t, int64_t end) {
+    const int64_t start = end - static_cast<int64_t>(t.length);
+    if (start < onset_ || start < t.validFrom || start < 0) return false;
+    const double w = kTwoPi * t.refHz / rate_;
+    // Absolute-time reference phase, reduced to one cycle before it meets a large index.
+    const double cycles = t.refHz * static_cast<double>(start) / rate_;
+    std::complex<double> osc = std::polar(1.0, -kTwoPi * (cycles - std::floor(cycles)));
+    const std::complex<double> step = std::polar(1.0, -w);
+    std::complex<double> acc(0.0, 0.0);
+    for (std::size_t n = 0; n < t.length; ++n) {
+        acc += t.window[n] * static_cast<double>(sampleAt(start + static_cast<int64_t>(n))) * osc;
+        osc *= step;
+    }
+    FinePoint p;
+    p.end = end;
+    p.center = static_cast<double>(start) + 0.5 * static_cast<double>(t.length);
+    p.weight = std::norm(acc);
+    p.rawPhase = std::arg(acc);
+    if (p.weight <= 0.0) return false;
+    p.phase =
+        t.points.empty() ? p.rawPhase : t.points.back().phase + wrapPi(p.rawPhase - t.points.back().phase);
+    t.points.push_back(p);
+    const double span = kMaxSpanSeconds * rate_;
+    std::size_t drop = 0;
+    while (drop < t.points.size() && p.center - t.points[drop].center > span)
+        ++drop;
+    if (drop > 0) t.points.erase(t.points.begin(), t.points.begin() + static_cast<std::ptrdiff_t>(drop));
+    return true;
+}
+
+// Weighted straight line through the unwrapped phases from point `first` on.
+bool PitchDetector::fit(const Track& t, std::size_t first, double& freqHz) const {
+    const auto& pts = t.points;
+    if (pts.size() < first + 2) return false;
+    const double t0 = pts.back().center;
+    double sw = 0, st = 0, sp = 0;
+    for (std::size_t i = first; i < pts.size(); ++i) {
+        sw += pts[i].weight;
+        st += pts[i].weight * (pts[i].center - t0);
+        sp += pts[i].weight * pts[i].phase;
+    }
+    const double tm = st / sw, pm = sp / sw;
+    double stt = 0, stp = 0;
+    for (std::size_t i = first; i < pts.size(); ++i) {
+        const double dt = pts[i].center - t0 - tm;
+        stt += pts[i].weight * dt * dt;
+        stp += pts[i].weight * dt * (pts[i].phase - pm);
+    }
+    if (stt <= 0.0) return false;
+    freqHz = t.refHz + stp / stt * rate_ / kTwoPi;
+    return true;
+}
+
+void PitchDetector::analyseHop(std::vector<PitchReading>& out) {
+    PitchReading reading;
+    reading.timeS = static_cast<double>(inputCount_) / sampleRate_;
+
+    // Onset: the last two hops hold kOnsetRatio x the energy of the four before them.
+    const auto e = [&](std::size_t back) { return hopEnergy_[(hopIndex_ - back) & 7]; };
+    bool onset = false;
+    if (refractory_ > 0) {
+        --refractory_;
+    } else if (hopIndex_ >= 6) {
+        const double recent = 0.5 * (e(0) + e(1));
+        const double before = 0.25 * (e(2) + e(3) + e(4) + e(5));
+        const double floor = kSilenceRms * kSilenceRms * static_cast<double>(hop_);
+        if (recent > floor && recent > kOnsetRatio * before + floor) onset = true;
+    }
+    if (onset) {
+        refractory_ = 5;
+        onset_ = decCount_ - static_cast<int64_t>(hop_);
+        state_ = State::Pending;
+        short_.points.clear();
+        long_.points.clear();
+    }
+
+    const auto sinceOnset = static_cast<std::size_t>(std::max<int64_t>(0, decCount_ - onset_));
+    const auto available = std::min<std::size_t>(static_cast<std::size_t>(decCount_), histMask_);
+    if (state_ == State::Pending && sinceOnset < minPostOnset_) {
+        out.push_back(reading); // too little of the new note to tell its period: no note, not the old one
+        return;
+    }
+    const std::size_t window = state_ == State::Idle ? coarseWindow_ : std::min(coarseWindow_, sinceOnset);
+    Coarse coarse = coarsePitch(std::min(window, available));
+    if (coarse.frequencyHz > 0.0)
+        coarse.frequencyHz =
+            correctOctave(coarse.frequencyHz, state_ == State::Idle ? available : sinceOnset);
+
+    switch (state_) {
+    case State::Idle:
+        if (coarse.frequencyHz > 0.0 && coarse.clarity >= kClarityStart) {
+            // Two agreeing hops before a needle appears: a lone noise peak never shows.
+            if (idleHits_ > 0 && std::abs(cents(coarse.frequencyHz, idleFreq_)) < kChangeCents) {
+                onset_ = decCount_ - static_cast<int64_t>(coarseWindow_);
+                state_ = State::Locked;
+                estimateHz_ = coarse.frequencyHz;
+                relock(coarse.frequencyHz);
+            } else {
+                idleHits_ = 1;
+                idleFreq_ = coarse.frequencyHz;
+            }
+        } else {
+            idleHits_ = 0;
+        }
+        break;
+    case State::Pending:
+        if (coarse.frequencyHz > 0.0 && coarse.clarity >= kClarityStart) {
+            state_ = State::Locked;
+            estimateHz_ = coarse.frequencyHz;
+            disagreeHops_ = 0;
+            relock(coarse.frequencyHz);
+        } else if (sinceOnset >= coarseWindow_) {
+            state_ = State::Idle;
+            idleHits_ = 0;
+        }
+        break;
+    case State::Locked:
+        if (coarse.frequencyHz <= 0.0 || coarse.clarity < kClarityHold) {
+            state_ = State::Idle;
+            idleHits_ = 0;
+            short_.points.clear();
+            long_.points.clear();
+            break;
+        }
+        if (std::abs(cents(coarse.frequencyHz, estimateHz_)) > kChangeCents &&
+            !harmonicJump(coarse.frequencyHz, estimateHz_)) {
+            // Follow it only when it is steady and louder than the note we hold, so that a decaying
+            // string does not hand the needle to hum or to another string that rings on.
+            const double lower = std::min(coarse.frequencyHz, estimateHz_);
+            const auto length =
+                std::min(static_cast<std::size_t>(std::round(4.0 * rate_ / lower)), histMask_ / 2);
+            if (++disagreeHops_ >= 3 &&
+                binAmplitude(coarse.frequencyHz, length) > binAmplitude(estimateHz_, length)) {
+                // Another note without an onset (legato, or a pluck drowned by the old note).
+                disagreeHops_ = 0;
+                onset_ = std::max(onset_, decCount_ - static_cast<int64_t>(coarseWindow_ / 2));
+                estimateHz_ = coarse.frequencyHz;
+                relock(coarse.frequencyHz);
+                break;
+            }
+        } else {
+            disagreeHops_ = 0;
+        }
+        addFinePoint(short_, decCount_);
+        addFinePoint(long_, decCount_);
+        break;
+    }
+
+    if (state_ != State::Locked) {
+        out.push_back(reading);
+        return;
+    }
+
+    double fine = 0.0;
+    const Track* used = nullptr;
+    if (short_.points.size() >= 3 && fit(short_, 0, fine)) {
+        used = &short_;
+        // Glide: the last few hops disagree with the whole fit, twice running: keep only the short span.
+        if (short_.points.size() >= kShortFit + 3) {
+            double shortHz = 0.0;
+            if (fit(short_, short_.points.size() - kShortFit, shortHz)) {
+                const double d = cents(shortHz, fine);
+                const double limit = std::clamp(5.0 * std::sqrt(glideNoise2_), 1.5, 6.0);
+                // The noise estimate learns from every hop (clamped), so a steady ripple (hum beating with
+                // a low note) raises the limit instead of cutting the fit forever.
+                glideNoise2_ = 0.9 * glideNoise2_ + 0.1 * std::min(d * d, limit * limit);
+                // A glide moves the coarse pitch too; a beat (hum, another string) swings only the short fit.
+                const double lead = cents(coarse.frequencyHz, fine);
+                if (std::abs(d) > limit && lead * d > 0.0 && std::abs(lead) > 0.5 * std::abs(d)) {
+                    if (++glideStrikes_ >= 2) {
+                        short_.points.erase(short_.points.begin(),
+                                            short_.points.end() - static_cast<std::ptrdiff_t>(kShortFit));
+                        glideStrikes_ = 0;
+                        fit(short_, 0, fine);
+                        // The long windows still hold the old pitch: they start again after the glide, unless
+                        // the long fit agrees with where the note is now (a beat, hum near a low note, swings
+                        // the short fit and the coarse pitch but not the 0.4 s window).
+                        double longHz = 0.0;
+                        const double keep = std::max(kLongKeepCents, 3.0 * std::sqrt(glideNoise2_));
+                        if (!fit(long_, 0, longHz) || (std::abs(cents(fine, longHz)) > keep &&
+                                                       std::abs(cents(coarse.frequencyHz, longHz)) > keep)) {
+                            long_.points.clear();
+                            long_.validFrom = short_.points.front().end - static_cast<int64_t>(short_.length);
+                        }
+                    }
+                } else {
+                    glideStrikes_ = 0;
+                }
+            }
+        }
+        // The long window separates hum and neighbouring strings from low notes; once its fit spans
+        // enough hops it is the better estimate.
+        double longHz = 0.0;
+        if (long_.points.size() >= kLongMinPoints && fit(long_, 0, longHz)) {
+            fine = longHz;
+            used = &long_;
+        }
+        // Keep each reference near the fundamental so that the windows' main lobes stay centred.
+        for (Track* t : {&short_, &long_}) {
+            if (!t->points.empty() &&
+                std::abs(fine - t->refHz) > 0.15 * rate_ / static_cast<double>(t->length))
+                setupTrack(*t, fine, t->length, t->points.front().end);
+        }
+        if (!fit(*used, 0, fine) || used->points.size() < 3) {
+            used = nullptr;
+            fine = 0.0;
+        }
+    }
+    if (used) {
+        estimateHz_ = fine;
+        const FinePoint& p = used->points.back();
+        const double refCycles = used->refHz * p.center / rate_;
+        const double ahead = fine * (static_cast<double>(decCount_) - p.center) / rate_;
+        double phase = p.rawPhase / kTwoPi + (refCycles - std::floor(refCycles)) + ahead;
+        reading.strobePhase = phase - std::floor(phase);
+    } else {
+        estimateHz_ = coarse.frequencyHz;
+    }
+    reading.frequencyHz = estimateHz_;
+    reading.confidence = std::clamp(coarse.clarity, 0.0, 1.0);
+    out.push_back(reading);
+}
+
+} // namespace stagerack::tuner
