@@ -23,6 +23,9 @@ constexpr double kFinePeriods = 4.0;      // fine window: harmonics fall on the 
 constexpr double kFineMinSeconds = 0.025; // ... but long enough to average noise on high notes
 constexpr double kLongSeconds = 0.4;      // long window: 2.5 Hz bins keep 50 Hz hum off A1's fundamental
 constexpr double kLongKeepCents = 3.0;    // a glide moved short fit and coarse pitch this far (or 3 sigma)
+constexpr double kDriftCents = 0.3;       // older vs newer half of a fit: the pitch is still settling
+constexpr std::size_t kDriftMinHalf = 8;  // hops in each half before that test
+constexpr double kLongAgreeCents = 0.5;   // long vs short fit, beyond their noise
 constexpr std::size_t kLongMinPoints = 6; // the long fit takes over when it spans 50 ms
 constexpr double kMaxSpanSeconds = 1.0;   // longest phase fit
 constexpr std::size_t kShortFit = 5;      // hops in the short fit that detects glides
@@ -146,6 +149,7 @@ void PitchDetector::reset() {
     estimateHz_ = 0.0;
     disagreeHops_ = 0;
     glideStrikes_ = 0;
+    driftStrikes_ = 0;
     glideNoise2_ = 0.1;
 }
 
@@ -361,19 +365,20 @@ bool PitchDetector::addFinePoint(Track& t, int64_t end) {
 }
 
 // Weighted straight line through the unwrapped phases from point `first` on.
-bool PitchDetector::fit(const Track& t, std::size_t first, double& freqHz) const {
+bool PitchDetector::fit(const Track& t, std::size_t first, double& freqHz, std::size_t last) const {
     const auto& pts = t.points;
-    if (pts.size() < first + 2) return false;
-    const double t0 = pts.back().center;
+    last = std::min(last, pts.size());
+    if (last < first + 2) return false;
+    const double t0 = pts[last - 1].center;
     double sw = 0, st = 0, sp = 0;
-    for (std::size_t i = first; i < pts.size(); ++i) {
+    for (std::size_t i = first; i < last; ++i) {
         sw += pts[i].weight;
         st += pts[i].weight * (pts[i].center - t0);
         sp += pts[i].weight * pts[i].phase;
     }
     const double tm = st / sw, pm = sp / sw;
     double stt = 0, stp = 0;
-    for (std::size_t i = first; i < pts.size(); ++i) {
+    for (std::size_t i = first; i < last; ++i) {
         const double dt = pts[i].center - t0 - tm;
         stt += pts[i].weight * dt * dt;
         stp += pts[i].weight * dt * (pts[i].phase - pm);
@@ -524,8 +529,33 @@ void PitchDetector::analyseHop(std::vector<PitchReading>& out) {
         // enough hops it is the better estimate.
         double longHz = 0.0;
         if (long_.points.size() >= kLongMinPoints && fit(long_, 0, longHz)) {
-            fine = longHz;
-            used = &long_;
+            // Unless it still hears a pitch the short fit has left (a sharp attack that settled): then it
+            // starts again from the short fit's first window.
+            if (std::abs(cents(longHz, fine)) > std::max(kLongAgreeCents, 3.0 * std::sqrt(glideNoise2_))) {
+                long_.points.clear();
+                long_.validFrom = short_.points.front().end - static_cast<int64_t>(short_.length);
+            } else {
+                fine = longHz;
+                used = &long_;
+            }
+        }
+        // Drift: a pluck starts sharp and settles. When the older and newer halves of the fit disagree by
+        // more than kDriftCents for three hops, the older half goes, so the early sharpness is not carried
+        // into the steady reading.
+        const std::size_t n = used->points.size();
+        double olderHz = 0.0, newerHz = 0.0;
+        if (n >= 2 * kDriftMinHalf && fit(*used, 0, olderHz, n / 2) && fit(*used, n / 2, newerHz)) {
+            // A beat (hum, another string) ripples the fits too: the limit rises with the glide test's noise.
+            if (std::abs(cents(newerHz, olderHz)) > std::max(kDriftCents, 0.3 * std::sqrt(glideNoise2_))) {
+                if (++driftStrikes_ >= 3) {
+                    Track& t = used == &short_ ? short_ : long_;
+                    t.points.erase(t.points.begin(), t.points.begin() + static_cast<std::ptrdiff_t>(n / 2));
+                    driftStrikes_ = 0;
+                    fit(t, 0, fine);
+                }
+            } else {
+                driftStrikes_ = 0;
+            }
         }
         // Keep each reference near the fundamental so that the windows' main lobes stay centred.
         for (Track* t : {&short_, &long_}) {

@@ -39,6 +39,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <limits>
 #include <vector>
 
 namespace stagerack::tuner {
@@ -105,7 +106,8 @@ private:
     void relock(double freqHz);
     void setupTrack(Track& t, double freqHz, std::size_t length, int64_t firstEnd);
     bool addFinePoint(Track& t, int64_t end);
-    bool fit(const Track& t, std::size_t first, double& freqHz) const;
+    bool fit(const Track& t, std::size_t first, double& freqHz,
+             std::size_t last = std::numeric_limits<std::size_t>::max()) const;
     float sampleAt(int64_t index) const noexcept {
         return history_[static_cast<std::size_t>(index) & histMask_];
     }
@@ -149,6 +151,7 @@ private:
     double estimateHz_ = 0.0;
     int disagreeHops_ = 0;
     int glideStrikes_ = 0;
+    int driftStrikes_ = 0;
     double glideNoise2_ = 0.1;
 };
 

@@ -28,9 +28,15 @@ std::vector<float> pluck(const PluckSpec& spec, double sampleRate) {
         if (amp < 1e-6 * spec.amplitude) continue;
         const double w = kTwoPi * fk / sampleRate;
         const double decay = std::exp(-1.0 / (tau * sampleRate));
+        const double drift = std::pow(2.0, spec.attackDriftCents / 1200.0) - 1.0;
+        const double driftSamples = spec.driftTauS * sampleRate;
         double env = amp;
         for (std::size_t n = 0; n < frames; ++n) {
-            acc[n] += env * std::sin(w * static_cast<double>(n) + phase);
+            // The phase is the integral of the drifting frequency.
+            const double t = static_cast<double>(n);
+            const double extra =
+                drift == 0.0 ? 0.0 : drift * driftSamples * (1.0 - std::exp(-t / driftSamples));
+            acc[n] += env * std::sin(w * (t + extra) + phase);
             env *= decay;
         }
     }
@@ -42,6 +48,11 @@ std::vector<float> pluck(const PluckSpec& spec, double sampleRate) {
         out[n] = static_cast<float>(g * acc[n]);
     }
     return out;
+}
+
+double PluckSpec::truthAt(double t) const {
+    const double drift = std::pow(2.0, attackDriftCents / 1200.0) - 1.0;
+    return f0 * (1.0 + drift * std::exp(-std::max(t, 0.0) / driftTauS));
 }
 
 std::vector<float> harmonicTone(double f0, double sampleRate, std::size_t frames,

@@ -22,6 +22,12 @@ struct PluckSpec {
     double decayS = 2.0;
     double position = 0.2;
     uint64_t seed = 1;
+    // Tension modulation: a hard pluck starts sharp, every partial by the same ratio, and settles as
+    // the amplitude decays: f(t) = f_nominal (1 + (2^(drift/1200) - 1) e^(-t / driftTauS)). The truth is
+    // the nominal frequency once the drift has died away, and the instantaneous frequency before.
+    double attackDriftCents = 0.0;
+    double driftTauS = 0.1;
+    double truthAt(double t) const;
 };
 std::vector<float> pluck(const PluckSpec& spec, double sampleRate);
 
