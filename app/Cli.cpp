@@ -2,6 +2,7 @@
 
 #include "app/Bench.h"
 #include "app/Headless.h"
+#include "app/Tune.h"
 #include "engine/Error.h"
 #include "engine/OfflineRenderer.h"
 #include "engine/Registry.h"
@@ -169,6 +170,23 @@ int runCli(int argc, char** argv) {
     auto* helpCmd = app.add_subcommand("help", "Full help of one effect");
     helpCmd->add_option("effect", helpId, "Effect id")->required();
 
+    TuneOptions tune;
+    auto* tuneCmd = app.add_subcommand(
+        "tune", "Tuner readings over a file (CSV: time_s,frequency_hz,note,cents,confidence)");
+    tuneCmd->add_option("input", tune.input, "Input audio file (any sample rate 22.05..192 kHz)")->required();
+    tuneCmd->add_flag("--csv", tune.csv, "Machine-readable CSV, one row per analysis hop");
+    tuneCmd->add_option("--reference", tune.referenceHz, "A4 reference in Hz (400..480, 0.1 Hz steps)")
+        ->capture_default_str();
+    tuneCmd->add_option("--channel", tune.channel, "Channel to analyse (1..N; 0 = the sum)")
+        ->capture_default_str();
+    tuneCmd->add_option("--edo", tune.divisions, "Equal temperament: divisions of the octave (5..72)")
+        ->capture_default_str();
+    tuneCmd->add_option("--scala", tune.scala, "A Scala .scl tuning file instead of equal temperament");
+    tuneCmd->add_option(
+        "--instrument", tune.instrument,
+        "Show the target string: standard, drop_d, dadgad, open_g, open_d, half_step_down, bass_4, "
+        "bass_5, bass_6");
+
     BenchOptions bench;
     bool benchJson = false;
     auto* benchCmd = app.add_subcommand("bench", "Measure the cost of each effect and of a chain");
@@ -200,6 +218,7 @@ int runCli(int argc, char** argv) {
             return 0;
         }
         if (*effectsCmd) return listEffects(effectsJson);
+        if (*tuneCmd) return runTune(tune);
         if (*helpCmd) return helpEffect(helpId);
         if (*benchCmd) {
             const auto results = runBench(bench);
