@@ -151,6 +151,7 @@ void PitchDetector::reset() {
     glideStrikes_ = 0;
     driftStrikes_ = 0;
     glideNoise2_ = 0.1;
+    glideMean_ = 0.0;
 }
 
 double PitchDetector::hopSeconds() const noexcept {
@@ -501,6 +502,7 @@ void PitchDetector::analyseHop(std::vector<PitchReading>& out) {
                 // The noise estimate learns from every hop (clamped), so a steady ripple (hum beating with
                 // a low note) raises the limit instead of cutting the fit forever.
                 glideNoise2_ = 0.9 * glideNoise2_ + 0.1 * std::min(d * d, limit * limit);
+                glideMean_ = 0.9 * glideMean_ + 0.1 * std::clamp(d, -limit, limit);
                 // A glide moves the coarse pitch too; a beat (hum, another string) swings only the short fit.
                 const double lead = cents(coarse.frequencyHz, fine);
                 if (std::abs(d) > limit && lead * d > 0.0 && std::abs(lead) > 0.5 * std::abs(d)) {
@@ -531,7 +533,9 @@ void PitchDetector::analyseHop(std::vector<PitchReading>& out) {
         if (long_.points.size() >= kLongMinPoints && fit(long_, 0, longHz)) {
             // Unless it still hears a pitch the short fit has left (a sharp attack that settled): then it
             // starts again from the short fit's first window.
-            if (std::abs(cents(longHz, fine)) > std::max(kLongAgreeCents, 3.0 * std::sqrt(glideNoise2_))) {
+            // Only the swinging part of the short fit's noise counts: a settling pitch moves it one way.
+            const double swing = std::sqrt(std::max(0.0, glideNoise2_ - glideMean_ * glideMean_));
+            if (std::abs(cents(longHz, fine)) > std::max(kLongAgreeCents, 3.0 * swing)) {
                 long_.points.clear();
                 long_.validFrom = short_.points.front().end - static_cast<int64_t>(short_.length);
             } else {

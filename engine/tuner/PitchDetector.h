@@ -153,6 +153,7 @@ private:
     int glideStrikes_ = 0;
     int driftStrikes_ = 0;
     double glideNoise2_ = 0.1;
+    double glideMean_ = 0.0;
 };
 
 } // namespace stagerack::tuner

@@ -242,8 +242,14 @@ TEST(PitchDetector, PluckedStringsWithAttackPitchDrift) {
         // The reading's window ends at timeS; its centre, half a 4-period window earlier, is what it can
         // know of a moving pitch.
         const double lagS = 2.0 / c.hz;
-        const Stats s = evaluate(analyse(x, rate), {kLeadS, kLeadS + p.seconds, c.hz}, 0.5,
+        const auto readings = analyse(x, rate);
+        const Stats s = evaluate(readings, {kLeadS, kLeadS + p.seconds, c.hz}, 0.5,
                                  [&](double t) { return p.truthAt(t - lagS); });
+        if (std::getenv("TUNER_DUMP") && std::string(std::getenv("TUNER_DUMP")) == c.name)
+            for (const auto& r : readings)
+                if (r.timeS > kLeadS && r.timeS < kLeadS + 0.7)
+                    std::printf("  %.3f %+.3f %+.3f\n", r.timeS - kLeadS, cents(r.frequencyHz, c.hz),
+                                cents(p.truthAt(r.timeS - kLeadS - lagS), c.hz));
         printRow(std::string("drifting pluck ") + c.name + " *", c.hz, s);
         // Known limitation: the phase fit lags a settling pitch (the reading is within 1 cent of the
         // instantaneous pitch only after about 460 ms), so only the steady state is asserted here.
