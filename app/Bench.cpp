@@ -3,6 +3,7 @@
 #include "engine/Engine.h"
 #include "engine/Error.h"
 #include "engine/RtScope.h"
+#include "engine/tuner/PitchDetector.h"
 
 #include <algorithm>
 #include <chrono>
@@ -51,7 +52,7 @@ std::vector<BenchResult> runBench(const BenchOptions& opt, const engine::Registr
                                       std::to_string(engine::Engine::kMaxBlock));
     if (opt.rate < 8000 || opt.rate > 384000)
         throw Error("sample rate", std::to_string(opt.rate) + " Hz is outside 8000..384000");
-    if (!opt.only.empty() && !registry.find(opt.only))
+    if (!opt.only.empty() && opt.only != "tuner" && !registry.find(opt.only))
         throw Error(opt.only, "unknown effect (see 'stagerack effects')");
     if (!opt.chain.empty()) {
         engine::Engine probe(registry); // a bad chain fails before minutes of measuring
@@ -143,6 +144,45 @@ std::vector<BenchResult> runBench(const BenchOptions& opt, const engine::Registr
             std::snprintf(name, sizeof name, "cabinet (%g ms user IR)", seconds * 1000.0);
             results.push_back(row(name, ns, opt.rate));
         }
+    }
+    // The tuner: the audio thread's tap (engine with an empty chain and the tap on, minus the engine alone)
+    // and the analysis thread (pitch detection over a decaying 110 Hz pluck with harmonics).
+    if (opt.only.empty() || opt.only == "tuner") {
+        {
+            engine::Engine eng(registry);
+            eng.configure(opt.rate, opt.block);
+            eng.settle();
+            eng.setTunerSource(engine::Engine::TunerSource::In1);
+            std::vector<float> drain(opt.block);
+            const double ns = measure(opt, [&](uint32_t n) {
+                engine::AudioIO io;
+                io.in1 = nextInput();
+                io.outL = outL.data();
+                io.outR = outR.data();
+                io.frames = n;
+                eng.process(io);
+                eng.tunerTap().pop(drain.data(), n);
+            });
+            results.push_back(row("engine + tuner tap", ns, opt.rate));
+        }
+        tuner::PitchDetector detector(opt.rate);
+        std::vector<float> pluck(static_cast<std::size_t>(opt.rate * 2));
+        for (std::size_t i = 0; i < pluck.size(); ++i) {
+            const double t = static_cast<double>(i) / opt.rate;
+            double x = 0;
+            for (int k = 1; k <= 6; ++k)
+                x += std::exp(-t * (1.0 + k)) / k * std::sin(2 * M_PI * 110.0 * k * t);
+            pluck[i] = static_cast<float>(0.3 * x);
+        }
+        std::vector<tuner::PitchReading> readings;
+        std::size_t pos = 0;
+        const double ns = measure(opt, [&](uint32_t n) {
+            if (pos + n > pluck.size()) pos = 0;
+            readings.clear();
+            detector.push(pluck.data() + pos, n, readings);
+            pos += n;
+        });
+        results.push_back(row("tuner analysis (thread)", ns, opt.rate));
     }
     if (!opt.chain.empty()) benchEngine("chain: " + opt.chain, opt.chain);
     return results;
