@@ -1,5 +1,7 @@
 #include "effects/dsp/Convolver.h"
 
+#include "effects/dsp/FftwPlanner.h"
+
 #include <zita-convolver.h>
 
 #include <algorithm>
@@ -14,6 +16,7 @@ Convolver::Convolver() = default;
 
 Convolver::~Convolver() {
     if (tail_) {
+        std::lock_guard lock(fftwPlannerMutex()); // cleanup() destroys FFTW plans
         tail_->stop_process();
         tail_->cleanup();
     }
@@ -28,11 +31,13 @@ void Convolver::build(const std::vector<float>& left, const std::vector<float>& 
         if (j < left.size()) headL_[kHead - 1 - j] = left[j];
         if (j < right.size()) headR_[kHead - 1 - j] = right[j];
     }
-    tail_.reset();
+    {
+        std::lock_guard lock(fftwPlannerMutex()); // destroying a Convproc destroys FFTW plans
+        tail_.reset();
+    }
     if (length_ > kHead) {
         // FFTW's planner (inside zita's configure) is not thread-safe: one planner at a time.
-        static std::mutex plannerMutex;
-        std::lock_guard lock(plannerMutex);
+        std::lock_guard lock(fftwPlannerMutex());
         auto conv = std::make_unique<Convproc>();
         conv->set_options(Convproc::OPT_VECTOR_MODE); // SIMD multiply-accumulate of the partitions
         const auto tailLen = static_cast<uint32_t>(length_ - kHead);

@@ -5,6 +5,8 @@
 #include <algorithm>
 #include <cstring>
 #include <mutex>
+
+#include "effects/dsp/FftwPlanner.h"
 #include <sched.h>
 #include <stdexcept>
 #include <string>
@@ -46,10 +48,9 @@ inline float dot64(const float* taps, const float* window) noexcept {
     return (a[0] + a[1]) + (a[2] + a[3]);
 }
 
-// FFTW's planner (inside zita's configure) is not thread-safe: one planner at a time among our builds.
+// One FFTW planner lock for the whole project (effects/dsp/FftwPlanner.h).
 std::mutex& plannerMutex() {
-    static std::mutex m;
-    return m;
+    return dsp::fftwPlannerMutex();
 }
 
 } // namespace
@@ -57,6 +58,7 @@ std::mutex& plannerMutex() {
 LongConvolver::LongConvolver() = default;
 
 LongConvolver::~LongConvolver() {
+    std::lock_guard lock(plannerMutex()); // cleanup() destroys FFTW plans
     for (auto& s : segments_) {
         s.conv->stop_process();
         s.conv->cleanup();
@@ -107,11 +109,14 @@ void LongConvolver::build(const std::vector<float>& left, const std::vector<floa
         if (j < left.size()) headL_[kDirect - 1 - j] = left[j];
         if (j < right.size()) headR_[kDirect - 1 - j] = right[j];
     }
-    for (auto& s : segments_) {
-        s.conv->stop_process();
-        s.conv->cleanup();
+    {
+        std::lock_guard lock(plannerMutex());
+        for (auto& s : segments_) {
+            s.conv->stop_process();
+            s.conv->cleanup();
+        }
+        segments_.clear();
     }
-    segments_.clear();
     uint32_t longestDelay = 0;
     for (std::size_t k = 1; k < layout_.size(); ++k) {
         const Piece& p = layout_[k];

@@ -6,6 +6,8 @@
 #include <cmath>
 #include <complex>
 #include <mutex>
+
+#include "effects/dsp/FftwPlanner.h"
 #include <numbers>
 
 namespace stagerack::tuner {
@@ -38,9 +40,9 @@ double cents(double f, double ref) {
     return 1200.0 * std::log2(f / ref);
 }
 
+// One FFTW planner lock for the whole project (effects/dsp/FftwPlanner.h).
 std::mutex& plannerMutex() {
-    static std::mutex m; // the FFTW planner is not thread-safe
-    return m;
+    return dsp::fftwPlannerMutex();
 }
 
 double wrapPi(double x) {
