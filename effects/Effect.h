@@ -137,14 +137,15 @@ concept Effect = requires(E e, const E ce, double sr, uint32_t n, std::size_t in
 // collectGarbage runs on the housekeeping thread and frees what the audio thread retired.
 template <typename E>
 concept HasProperties = requires(E e, std::size_t index, std::string_view value) {
-    { std::span<const PropertyInfo>(E::kProperties) };
-    { e.setProperty(index, value) };
-    { e.collectGarbage() };
+    {std::span<const PropertyInfo>(E::kProperties)};
+    {e.setProperty(index, value)};
+    {e.collectGarbage()};
 };
 
 template <Effect E>
 constexpr EffectInfo infoOf() {
-    EffectInfo info{E::kId, E::kName, E::kCategory, E::kHelp, E::kVersion, std::span<const ParamInfo>(E::kParams)};
+    EffectInfo info{E::kId,   E::kName,    E::kCategory,
+                    E::kHelp, E::kVersion, std::span<const ParamInfo>(E::kParams)};
     if constexpr (HasProperties<E>) info.properties = std::span<const PropertyInfo>(E::kProperties);
     return info;
 }

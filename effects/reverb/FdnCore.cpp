@@ -33,7 +33,7 @@ inline V4 flushTiny(V4 v) noexcept {
 inline V4 hadamard4(V4 v) noexcept {
     const V4 s01 = {1.f, -1.f, 1.f, -1.f};
     const V4 s02 = {1.f, 1.f, -1.f, -1.f};
-#if defined(__clang__)  // clang spells GCC's __builtin_shuffle with constant lane indices
+#if defined(__clang__) // clang spells GCC's __builtin_shuffle with constant lane indices
     v = __builtin_shufflevector(v, v, 1, 0, 3, 2) + v * s01;
     return __builtin_shufflevector(v, v, 2, 3, 0, 1) + v * s02;
 #else

@@ -173,7 +173,8 @@ AliasReport worstNonHarmonic(std::span<const float> x, double f0, double sampleR
         const auto centre = static_cast<long long>(std::llround(hz / binHz));
         for (long long k = centre - static_cast<long long>(guardBins);
              k <= centre + static_cast<long long>(guardBins); ++k)
-            if (k >= 0 && k < static_cast<long long>(mag.size())) excluded[static_cast<std::size_t>(k)] = true;
+            if (k >= 0 && k < static_cast<long long>(mag.size()))
+                excluded[static_cast<std::size_t>(k)] = true;
     };
     exclude(0.0);
     for (double h = f0; h < sampleRate / 2.0; h += f0)
