@@ -1,5 +1,7 @@
 #include "effects/delay/Delay.h"
 
+#include "effects/dsp/Grid.h"
+
 #include <algorithm>
 #include <cmath>
 #include <numbers>
@@ -159,20 +161,15 @@ void Delay::process(StereoBlock& block, const ProcessContext& ctx) noexcept {
     if (lineL_.empty()) return; // not prepared: pass the dry signal through
     // Read here, used on the grid points: a tempo change starts a tap crossfade like a time change.
     if (std::isfinite(ctx.tempoBpm) && ctx.tempoBpm > 0.0) tempoBpm_ = ctx.tempoBpm;
-    uint32_t done = 0;
-    while (done < block.frames) {
-        if (gridLeft_ == 0) {
-            updateCoefficients();
-            gridLeft_ = kGrid;
-        }
-        const uint32_t n = std::min(block.frames - done, gridLeft_);
-        processChunk(block.left + done, block.right + done, n);
-        // Only grid points read the cutoff, so advancing it per chunk equals advancing it per sample.
-        for (uint32_t i = 0; i < n && highcutHz_.smoothing(); ++i)
-            highcutHz_.next();
-        done += n;
-        gridLeft_ -= n;
-    }
+    dsp::forEachGridChunk<kGrid>(
+        gridLeft_, block.frames, [this] { updateCoefficients(); },
+        [&](uint32_t offset, uint32_t n) {
+            processChunk(block.left + offset, block.right + offset, n);
+            // Only grid points read the cutoff, so advancing it per chunk equals
+            // advancing it per sample.
+            for (uint32_t i = 0; i < n && highcutHz_.smoothing(); ++i)
+                highcutHz_.next();
+        });
 }
 
 void Delay::processChunk(float* left, float* right, uint32_t frames) noexcept {

@@ -1,5 +1,7 @@
 #include "effects/delay/TapeEcho.h"
 
+#include "effects/dsp/Grid.h"
+
 #include <algorithm>
 #include <cmath>
 #include <numbers>
@@ -219,17 +221,9 @@ void TapeEcho::updateGrid() noexcept {
 void TapeEcho::process(StereoBlock& block, const ProcessContext& ctx) noexcept {
     if (line_.empty()) return; // not prepared: pass the dry signal through
     if (std::isfinite(ctx.tempoBpm) && ctx.tempoBpm > 0.0) tempoBpm_ = ctx.tempoBpm;
-    uint32_t done = 0;
-    while (done < block.frames) {
-        if (gridLeft_ == 0) {
-            updateGrid();
-            gridLeft_ = kGrid;
-        }
-        const uint32_t n = std::min(block.frames - done, gridLeft_);
-        processChunk(block.left + done, block.right + done, n);
-        done += n;
-        gridLeft_ -= n;
-    }
+    dsp::forEachGridChunk<kGrid>(
+        gridLeft_, block.frames, [this] { updateGrid(); },
+        [&](uint32_t offset, uint32_t n) { processChunk(block.left + offset, block.right + offset, n); });
 }
 
 void TapeEcho::processChunk(float* left, float* right, uint32_t frames) noexcept {
