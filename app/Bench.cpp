@@ -6,13 +6,17 @@
 #include "engine/tuner/PitchDetector.h"
 
 #include <algorithm>
+#include <array>
 #include <chrono>
 #include <cmath>
 #include <cstdint>
 #include <cstdio>
 #include <random>
 #include <sndfile.h>
+#include <span>
+#include <string_view>
 #include <unistd.h>
+#include <utility>
 
 namespace stagerack::app {
 
@@ -42,6 +46,22 @@ double measure(const BenchOptions& opt, Run&& run) {
 
 BenchResult row(const std::string& name, double ns, double rate) {
     return {name, ns, ns * rate / 1e9 * 100.0};
+}
+
+// Extra rows for effects whose cost depends on their settings or on what they are fed.
+struct BenchVariant {
+    enum class Input { Noise, Pluck };
+    std::string_view effect;
+    std::string_view label;
+    std::vector<std::pair<std::string, std::string>> settings;
+    Input input = Input::Noise;
+    bool sidechain = true; // noise on carrier_in
+    bool chord = false;    // a held four-note MIDI chord
+};
+
+const std::vector<BenchVariant>& benchVariants() {
+    static const std::vector<BenchVariant> variants{};
+    return variants;
 }
 
 } // namespace
@@ -92,22 +112,75 @@ std::vector<BenchResult> runBench(const BenchOptions& opt, const engine::Registr
     };
 
     if (opt.only.empty()) benchEngine("engine (empty chain)", "");
-    for (const auto& entry : registry.all()) {
-        if (!opt.only.empty() && entry.info.id != opt.only) continue;
-        auto proc = entry.create();
-        proc->prepare(opt.rate, opt.block);
+
+    // A plucked 110 Hz tone with harmonics (2 s, repeating): pitch trackers see a voiced guitar note.
+    std::vector<float> pluck(static_cast<std::size_t>(opt.rate * 2));
+    for (std::size_t i = 0; i < pluck.size(); ++i) {
+        const double t = static_cast<double>(i) / opt.rate;
+        double x = 0;
+        for (int k = 1; k <= 6; ++k)
+            x += std::exp(-t * (1.0 + k)) / k * std::sin(2 * M_PI * 110.0 * k * t);
+        pluck[i] = static_cast<float>(0.3 * x);
+    }
+    std::size_t pluckPos = 0;
+    auto nextPluck = [&](uint32_t n) -> const float* {
+        if (pluckPos + n > pluck.size()) pluckPos = 0;
+        const float* p = pluck.data() + pluckPos;
+        pluckPos += n;
+        return p;
+    };
+    // The side-chain (carrier_in) gets noise from another place in the buffer.
+    std::size_t sideCursor = noise.size() / 2;
+    std::vector<float> side(opt.block);
+    auto nextSide = [&](uint32_t n) {
+        if (sideCursor + n > noise.size()) sideCursor = 0;
+        std::copy(noise.data() + sideCursor, noise.data() + sideCursor + n, side.begin());
+        sideCursor += n;
+    };
+
+    auto benchEffect = [&](const std::string& name, engine::Processor& proc, const BenchVariant& v) {
+        proc.prepare(opt.rate, opt.block);
+        for (const auto& [param, value] : v.settings) {
+            const int index = proc.paramIndex(param);
+            if (index < 0) throw Error(name, "bench variant names unknown parameter " + param);
+            proc.setParam(
+                static_cast<std::size_t>(index),
+                engine::parseParamValue(proc.info().params[static_cast<std::size_t>(index)], value));
+        }
+        // A held chord (C3 E3 G3 C4) for MIDI-played effects, sent once at the first block.
+        std::array<fx::MidiEvent, 4> chord{};
+        const std::array<uint8_t, 4> notes{48, 52, 55, 60};
+        for (std::size_t i = 0; i < chord.size(); ++i)
+            chord[i] = fx::MidiEvent{static_cast<uint32_t>(i), 3, {0x90, notes[i], 100}};
+        bool first = true;
         const double ns = measure(opt, [&](uint32_t n) {
-            const float* in = nextInput();
+            const float* in = v.input == BenchVariant::Input::Pluck ? nextPluck(n) : nextInput();
             std::copy(in, in + n, l.begin());
             std::copy(in, in + n, r.begin());
             fx::StereoBlock block{l.data(), r.data(), n};
             fx::ProcessContext ctx;
             ctx.sampleRate = opt.rate;
             ctx.frames = n;
+            if (v.sidechain) {
+                nextSide(n);
+                ctx.sidechain = side.data();
+            }
+            if (v.chord && first) ctx.midi = std::span<const fx::MidiEvent>(chord.data(), chord.size());
+            first = false;
             rt::ScopedFlushDenormals ftz;
-            proc->process(block, ctx);
+            proc.process(block, ctx);
         });
-        results.push_back(row(std::string(entry.info.id), ns, opt.rate));
+        results.push_back(row(name, ns, opt.rate));
+    };
+
+    for (const auto& entry : registry.all()) {
+        if (!opt.only.empty() && entry.info.id != opt.only) continue;
+        // The plain row: noise on the inputs and on the side-chain, default parameters.
+        benchEffect(std::string(entry.info.id), *entry.create(), BenchVariant{});
+        for (const auto& v : benchVariants()) {
+            if (v.effect != entry.info.id) continue;
+            benchEffect(std::string(entry.info.id) + " (" + std::string(v.label) + ")", *entry.create(), v);
+        }
     }
     // Convolution cost grows with the response: user responses of 200 ms and 2 s (decaying noise).
     if (registry.find("cabinet") && (opt.only.empty() || opt.only == "cabinet")) {
@@ -166,14 +239,6 @@ std::vector<BenchResult> runBench(const BenchOptions& opt, const engine::Registr
             results.push_back(row("engine + tuner tap", ns, opt.rate));
         }
         tuner::PitchDetector detector(opt.rate);
-        std::vector<float> pluck(static_cast<std::size_t>(opt.rate * 2));
-        for (std::size_t i = 0; i < pluck.size(); ++i) {
-            const double t = static_cast<double>(i) / opt.rate;
-            double x = 0;
-            for (int k = 1; k <= 6; ++k)
-                x += std::exp(-t * (1.0 + k)) / k * std::sin(2 * M_PI * 110.0 * k * t);
-            pluck[i] = static_cast<float>(0.3 * x);
-        }
         std::vector<tuner::PitchReading> readings;
         std::size_t pos = 0;
         const double ns = measure(opt, [&](uint32_t n) {

@@ -13,6 +13,7 @@
 #include <jack/midiport.h>
 #include <sndfile.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <cmath>
@@ -63,15 +64,20 @@ TEST(RtSafety, EveryBuiltinEffectProcessesWithoutForbiddenCalls) {
         for (double rate : {44100.0, 48000.0, 96000.0, 192000.0}) {
             auto proc = entry.create();
             proc->prepare(rate, 256);
-            std::vector<float> l(256), r(256);
+            std::vector<float> l(256), r(256), side(256);
+            // MIDI-played effects (vocoder synth, harmonizer) get notes and pitch bends at random offsets.
+            std::vector<fx::MidiEvent> midi;
+            midi.reserve(8);
             rtcheck::resetCounts();
             for (int block = 0; block < 400; ++block) {
                 for (std::size_t i = 0; i < proc->paramCount(); ++i) {
                     const auto& p = proc->info().params[i];
                     if (block % 7 == 0) proc->setParam(i, p.min + unit(rng) * (p.max - p.min));
                 }
-                for (std::size_t i = 0; i < l.size(); ++i)
+                for (std::size_t i = 0; i < l.size(); ++i) {
                     l[i] = r[i] = unit(rng) - 0.5f;
+                    side[i] = unit(rng) - 0.5f;
+                }
                 if (proc->propertyCount() > 0 && block % 100 == 50) {
                     proc->setProperty(0, block % 200 == 50 ? userIrPath() : "");
                     proc->collectGarbage();
@@ -79,9 +85,20 @@ TEST(RtSafety, EveryBuiltinEffectProcessesWithoutForbiddenCalls) {
                 const auto frames = static_cast<uint32_t>(1 + block % 256);
                 rt::AudioThreadScope scope;
                 fx::StereoBlock b{l.data(), r.data(), frames};
+                midi.clear(); // capacity reserved above: no allocation here
+                for (uint32_t e = 0; e < static_cast<uint32_t>(block % 5); ++e) {
+                    const auto offset = static_cast<uint32_t>(unit(rng) * static_cast<float>(frames - 1));
+                    const auto note = static_cast<uint8_t>(36 + block % 48);
+                    const uint8_t status = block % 3 == 0 ? 0x80 : (block % 11 == 0 ? 0xE0 : 0x90);
+                    midi.push_back({offset, 3, {status, note, static_cast<uint8_t>(1 + block % 127)}});
+                }
+                std::sort(midi.begin(), midi.end(),
+                          [](const fx::MidiEvent& x, const fx::MidiEvent& y) { return x.offset < y.offset; });
                 fx::ProcessContext ctx;
                 ctx.sampleRate = rate;
                 ctx.frames = frames;
+                ctx.midi = midi;
+                if (block % 4 != 0) ctx.sidechain = side.data();
                 proc->process(b, ctx);
                 if (block % 50 == 0) proc->reset();
             }
