@@ -15,26 +15,31 @@ namespace stagerack::tuner {
 namespace {
 
 constexpr double kTwoPi = 2.0 * std::numbers::pi;
-constexpr double kCoarseSeconds = 0.085;  // 2.5 periods of kMinHz: enough for McLeod's NSDF
-constexpr double kPickRatio = 0.9;        // McLeod's k: first key maximum above k x the highest
-constexpr double kClarityStart = 0.7;     // NSDF peak needed to start a note (white noise stays below)
-constexpr double kClarityHold = 0.5;      // ... and to keep it
-constexpr double kSilenceRms = 1e-4;      // -80 dBFS
-constexpr double kOnsetRatio = 3.0;       // energy jump (about 5 dB) that marks a new pluck
-constexpr double kFinePeriods = 4.0;      // fine window: harmonics fall on the Hann window's zeros
-constexpr double kFineMinSeconds = 0.025; // ... but long enough to average noise on high notes
-constexpr double kLongSeconds = 0.4;      // long window: 2.5 Hz bins keep 50 Hz hum off A1's fundamental
-constexpr double kLongKeepCents = 3.0;    // a glide moved short fit and coarse pitch this far (or 3 sigma)
-constexpr double kDriftCents = 0.3;       // older vs newer half of a fit: the pitch is still settling
-constexpr std::size_t kDriftMinHalf = 8;  // hops in each half before that test
-constexpr double kLongAgreeCents = 0.5;   // long vs short fit, beyond their noise
-constexpr std::size_t kLongMinPoints = 6; // the long fit takes over when it spans 50 ms
-constexpr double kMaxSpanSeconds = 1.0;   // longest phase fit
-constexpr std::size_t kShortFit = 5;      // hops in the short fit that detects glides
-constexpr double kChangeCents = 40.0;     // coarse vs fine disagreement that means another note
-constexpr double kSubOctaveRatio = 0.05;  // f/2 at -26 dB of f ...
-constexpr double kThreeHalvesRatio = 0.2; // ... and 3f/2 at -14 dB: the pitch is really f/2
-constexpr double kMissingRatio = 0.02;    // f 34 dB below a multiple: no fundamental, not this note
+constexpr double kCoarseSeconds = 0.085;   // 2.5 periods of kMinHz: enough for McLeod's NSDF
+constexpr double kPickRatio = 0.9;         // McLeod's k: first key maximum above k x the highest
+constexpr double kClarityStart = 0.7;      // NSDF peak needed to start a note (white noise stays below)
+constexpr double kClarityHold = 0.5;       // ... and to keep it
+constexpr double kSilenceRms = 1e-4;       // -80 dBFS
+constexpr double kOnsetRatio = 3.0;        // energy jump (about 5 dB) that marks a new pluck
+constexpr double kFinePeriods = 4.0;       // fine window: harmonics fall on the Hann window's zeros
+constexpr double kFineMinSeconds = 0.025;  // ... but long enough to average noise on high notes
+constexpr double kLongSeconds = 0.4;       // long window: 2.5 Hz bins keep 50 Hz hum off A1's fundamental
+constexpr double kLongKeepCents = 3.0;     // a glide moved short fit and coarse pitch this far (or 3 sigma)
+constexpr double kDriftCents = 0.3;        // older vs newer half of a fit: the pitch is still settling
+constexpr std::size_t kDriftMinHalf = 8;   // hops in each half before that test
+constexpr double kLongAgreeCents = 0.5;    // long vs short fit, beyond their noise
+constexpr std::size_t kLongMinPoints = 6;  // the long fit takes over when it spans 50 ms
+constexpr double kMaxSpanSeconds = 1.0;    // longest phase fit
+constexpr std::size_t kShortFit = 5;       // hops in the short fit that detects glides
+constexpr double kChangeCents = 40.0;      // coarse vs fine disagreement that means another note
+constexpr double kSubOctaveRatio = 0.05;   // f/2 at -26 dB of f ...
+constexpr double kThreeHalvesRatio = 0.2;  // ... and 3f/2 at -14 dB: the pitch is really f/2
+constexpr double kMissingRatio = 0.02;     // f 34 dB below a multiple: no fundamental, not this note
+constexpr double kHumFitSeconds = 1.0;     // longest quiet stretch the hum is fitted over
+constexpr double kHumExplained = 0.5;      // the hum model must explain this much of that stretch
+constexpr double kMainsToleranceHz = 0.35; // mains frequency drift (about 0.2 Hz) plus coarse pitch error
+constexpr double kNeighbourMinBins = 0.7;  // a ringing neighbour this far (in short-window bins) ...
+constexpr double kNeighbourMaxBins = 1.9;  // ... up to here leaks into the note's bin and is fitted out
 
 double cents(double f, double ref) {
     return 1200.0 * std::log2(f / ref);
@@ -104,6 +109,7 @@ PitchDetector::PitchDetector(double sampleRate)
     while (histSize < static_cast<std::size_t>(3.0 * rate_))
         histSize *= 2;
     history_.assign(histSize, 0.f);
+    raw_.assign(histSize, 0.f);
     histMask_ = histSize - 1;
     hopEnergy_.assign(8, 0.0);
     prefix_.assign(coarseWindow_ + 1, 0.0);
@@ -138,6 +144,7 @@ void PitchDetector::reset() {
     phaseCount_ = 0;
     inputCount_ = 0;
     std::fill(history_.begin(), history_.end(), 0.f);
+    std::fill(raw_.begin(), raw_.end(), 0.f);
     decCount_ = 0;
     std::fill(hopEnergy_.begin(), hopEnergy_.end(), 0.0);
     hopIndex_ = 0;
@@ -154,6 +161,168 @@ void PitchDetector::reset() {
     driftStrikes_ = 0;
     glideNoise2_ = 0.1;
     glideMean_ = 0.0;
+    idleSince_ = 0;
+    humActive_ = false;
+    humTones_ = 0;
+    humCoef_.fill(0.0);
+    neighbourHz_ = 0.0;
+}
+
+// A steady tone that appears without an onset at a mains frequency is hum, not a note: the detector stays
+// idle, so no needle shows and the hum fit learns it (and then subtracts it).
+bool PitchDetector::isMainsTone(double freqHz) const {
+    for (double f : {50.0, 60.0, 100.0, 120.0, 150.0, 180.0})
+        if (std::abs(freqHz - f) < kMainsToleranceHz) return true;
+    return false;
+}
+
+namespace {
+
+// Solves (A + ridge I) x = b for a symmetric positive definite m x m system (row-major, stride n) by
+// Cholesky; false when it is not positive definite.
+template <std::size_t N>
+bool solveSpd(std::array<double, N * N> a, std::array<double, N> b, std::size_t m, std::array<double, N>& x) {
+    for (std::size_t j = 0; j < m; ++j) {
+        double d = a[j * N + j];
+        for (std::size_t k = 0; k < j; ++k)
+            d -= a[j * N + k] * a[j * N + k];
+        if (d <= 0.0) return false;
+        d = std::sqrt(d);
+        a[j * N + j] = d;
+        for (std::size_t i = j + 1; i < m; ++i) {
+            double v = a[i * N + j];
+            for (std::size_t k = 0; k < j; ++k)
+                v -= a[i * N + k] * a[j * N + k];
+            a[i * N + j] = v / d;
+        }
+    }
+    for (std::size_t i = 0; i < m; ++i) {
+        double v = b[i];
+        for (std::size_t k = 0; k < i; ++k)
+            v -= a[i * N + k] * b[k];
+        b[i] = v / a[i * N + i];
+    }
+    for (std::size_t i = m; i-- > 0;) {
+        double v = b[i];
+        for (std::size_t k = i + 1; k < m; ++k)
+            v -= a[k * N + i] * x[k];
+        x[i] = v / a[i * N + i];
+    }
+    return true;
+}
+
+} // namespace
+
+// The stretch before the note, from where the detector last became idle (at most kHumFitSeconds, ending
+// two hops before the onset), shows the hum alone. Its mains frequency comes from the phase slope of
+// 100 ms demodulations at 50 and 60 Hz (100 ms puts every other mains tone and the image on the
+// rectangular window's zeros); the louder family wins. The model is fitted by least squares, and the
+// history since the stretch began is rewritten without it, so the note's first windows are clean too.
+void PitchDetector::beginNoteHum() {
+    humActive_ = false;
+    const int64_t end = onset_ - 2 * static_cast<int64_t>(hop_);
+    const int64_t oldest = decCount_ - static_cast<int64_t>(histMask_) + 1;
+    const int64_t start =
+        std::max({idleSince_, end - static_cast<int64_t>(kHumFitSeconds * rate_), oldest, int64_t{0}});
+    const auto block = static_cast<int64_t>(std::round(0.1 * rate_));
+    if (end - start < block) return;
+    const auto rawAt = [&](int64_t n) {
+        return static_cast<double>(raw_[static_cast<std::size_t>(n) & histMask_]);
+    };
+
+    double bestAmp = 0.0, mainsHz = 0.0;
+    for (double nominal : {50.0, 60.0}) {
+        if (3.0 * nominal >= 0.45 * rate_) continue;
+        const double w = kTwoPi * nominal / rate_;
+        double sw = 0, st = 0, sp = 0, stt = 0, stp = 0, amp = 0, prev = 0;
+        int count = 0;
+        const auto step = static_cast<int64_t>(5 * hop_);
+        for (int64_t b0 = start; b0 + block <= end; b0 += step) {
+            std::complex<double> acc(0.0, 0.0);
+            const double cycles = nominal * static_cast<double>(b0) / rate_;
+            std::complex<double> osc = std::polar(1.0, -kTwoPi * (cycles - std::floor(cycles)));
+            const std::complex<double> rot = std::polar(1.0, -w);
+            for (int64_t n = b0; n < b0 + block; ++n) {
+                acc += rawAt(n) * osc;
+                osc *= rot;
+            }
+            double phase = std::arg(acc);
+            if (count > 0) phase = prev + wrapPi(phase - prev);
+            prev = phase;
+            const double t = static_cast<double>(b0) + 0.5 * static_cast<double>(block);
+            const double wgt = std::norm(acc);
+            sw += wgt;
+            st += wgt * t;
+            sp += wgt * phase;
+            stt += wgt * t * t;
+            stp += wgt * t * phase;
+            amp += 2.0 * std::abs(acc) / static_cast<double>(block);
+            ++count;
+        }
+        amp /= count;
+        if (amp <= bestAmp) continue;
+        bestAmp = amp;
+        double offsetHz = 0.0;
+        const double den = sw * stt - st * st;
+        if (count >= 2 && den > 0.0) offsetHz = (sw * stp - st * sp) / den * rate_ / kTwoPi;
+        mainsHz = nominal + std::clamp(offsetHz, -kMainsToleranceHz, kMainsToleranceHz);
+    }
+    if (bestAmp < kSilenceRms) return;
+
+    humTones_ = 0;
+    for (int k = 1; k <= static_cast<int>(kHumTones); ++k)
+        if (k * mainsHz < 0.45 * rate_) humStep_[humTones_++] = std::polar(1.0, kTwoPi * k * mainsHz / rate_);
+    const std::size_t m = 2 * humTones_;
+    const auto startPhasors = [&](int64_t n) {
+        for (std::size_t k = 0; k < humTones_; ++k) {
+            const double cycles = static_cast<double>(k + 1) * mainsHz * static_cast<double>(n) / rate_;
+            humPhasor_[k] = std::polar(1.0, kTwoPi * (cycles - std::floor(cycles)));
+        }
+    };
+    std::array<double, kHumRegs * kHumRegs> normal{};
+    std::array<double, kHumRegs> cross{};
+    double energy = 0.0;
+    startPhasors(start);
+    for (int64_t n = start; n < end; ++n) {
+        std::array<double, kHumRegs> phi;
+        for (std::size_t k = 0; k < humTones_; ++k) {
+            phi[2 * k] = humPhasor_[k].real();
+            phi[2 * k + 1] = humPhasor_[k].imag();
+            humPhasor_[k] *= humStep_[k];
+        }
+        const double x = rawAt(n);
+        energy += x * x;
+        for (std::size_t r = 0; r < m; ++r) {
+            cross[r] += phi[r] * x;
+            for (std::size_t c = r; c < m; ++c)
+                normal[r * kHumRegs + c] += phi[r] * phi[c];
+        }
+    }
+    double trace = 0.0;
+    for (std::size_t r = 0; r < m; ++r) {
+        trace += normal[r * kHumRegs + r];
+        for (std::size_t c = 0; c < r; ++c)
+            normal[r * kHumRegs + c] = normal[c * kHumRegs + r];
+    }
+    for (std::size_t r = 0; r < m; ++r)
+        normal[r * kHumRegs + r] += 1e-6 * trace / static_cast<double>(m);
+    if (!solveSpd<kHumRegs>(normal, cross, m, humCoef_)) return;
+    // Only hum that explains most of the quiet stretch is removed (not a string still ringing there).
+    double explained = 0.0;
+    for (std::size_t r = 0; r < m; ++r)
+        explained += humCoef_[r] * cross[r];
+    if (explained < kHumExplained * energy) return;
+
+    startPhasors(start);
+    for (int64_t n = start; n < decCount_; ++n) {
+        double hum = 0.0;
+        for (std::size_t k = 0; k < humTones_; ++k) {
+            hum += humCoef_[2 * k] * humPhasor_[k].real() + humCoef_[2 * k + 1] * humPhasor_[k].imag();
+            humPhasor_[k] *= humStep_[k];
+        }
+        history_[static_cast<std::size_t>(n) & histMask_] = static_cast<float>(rawAt(n) - hum);
+    }
+    humActive_ = true;
 }
 
 double PitchDetector::hopSeconds() const noexcept {
@@ -169,12 +338,28 @@ void PitchDetector::push(const float* samples, std::size_t n, std::vector<PitchR
         ++inputCount_;
         if (++phaseCount_ < decimation_) continue;
         phaseCount_ = 0;
-        const double y = highpass_.run(x);
+        const double raw = highpass_.run(x);
+        raw_[static_cast<std::size_t>(decCount_) & histMask_] = static_cast<float>(raw);
+        double y = raw;
+        if (humActive_) {
+            for (std::size_t k = 0; k < humTones_; ++k) {
+                y -= humCoef_[2 * k] * humPhasor_[k].real() + humCoef_[2 * k + 1] * humPhasor_[k].imag();
+                humPhasor_[k] *= humStep_[k];
+            }
+        }
         history_[static_cast<std::size_t>(decCount_) & histMask_] = static_cast<float>(y);
         hopEnergy_[hopIndex_ & 7] += y * y;
         ++decCount_;
         if (decCount_ % static_cast<int64_t>(hop_) == 0) {
+            const bool wasIdle = state_ == State::Idle;
             analyseHop(out);
+            if (!wasIdle && state_ == State::Idle) {
+                humActive_ = false;
+                idleSince_ = decCount_;
+            }
+            if (humActive_)
+                for (std::size_t k = 0; k < humTones_; ++k)
+                    humPhasor_[k] /= std::abs(humPhasor_[k]);
             ++hopIndex_;
             hopEnergy_[hopIndex_ & 7] = 0.0;
         }
@@ -409,6 +594,7 @@ void PitchDetector::analyseHop(std::vector<PitchReading>& out) {
     if (onset) {
         refractory_ = 5;
         onset_ = decCount_ - static_cast<int64_t>(hop_);
+        if (state_ == State::Idle) beginNoteHum();
         state_ = State::Pending;
         short_.points.clear();
         long_.points.clear();
@@ -430,8 +616,10 @@ void PitchDetector::analyseHop(std::vector<PitchReading>& out) {
     case State::Idle:
         if (coarse.frequencyHz > 0.0 && coarse.clarity >= kClarityStart) {
             // Two agreeing hops before a needle appears: a lone noise peak never shows.
-            if (idleHits_ > 0 && std::abs(cents(coarse.frequencyHz, idleFreq_)) < kChangeCents) {
+            if (idleHits_ > 0 && std::abs(cents(coarse.frequencyHz, idleFreq_)) < kChangeCents &&
+                !isMainsTone(coarse.frequencyHz)) {
                 onset_ = decCount_ - static_cast<int64_t>(coarseWindow_);
+                beginNoteHum();
                 state_ = State::Locked;
                 estimateHz_ = coarse.frequencyHz;
                 relock(coarse.frequencyHz);

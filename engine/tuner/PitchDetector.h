@@ -37,6 +37,8 @@
 // Cost: about 2.8 ms of CPU per second of 48 kHz audio (0.28 % of a core), measured by PitchDetectorTest.
 #pragma once
 
+#include <array>
+#include <complex>
 #include <cstddef>
 #include <cstdint>
 #include <limits>
@@ -96,6 +98,13 @@ private:
     };
     enum class State { Idle, Pending, Locked };
 
+    // Mains hum: when a note starts, the hum of the quiet stretch before it (mains frequency measured, 50 or
+    // 60 Hz family, fundamental, 2nd and 3rd harmonic) is fitted by least squares and subtracted from the
+    // decimated signal for the rest of the note, so hum a few hertz from a low note cannot beat with it.
+    static constexpr std::size_t kHumTones = 3, kHumRegs = 2 * kHumTones;
+    void beginNoteHum();
+    bool isMainsTone(double freqHz) const;
+
     void analyseHop(std::vector<PitchReading>& out);
     Coarse coarsePitch(std::size_t window);
     double correctOctave(double f, std::size_t available);
@@ -154,6 +163,16 @@ private:
     int driftStrikes_ = 0;
     double glideNoise2_ = 0.1;
     double glideMean_ = 0.0;
+
+    std::vector<float> raw_; // decimated input before hum removal, same indexing as history_
+    int64_t idleSince_ = 0;  // decimated index where the detector last became idle
+    bool humActive_ = false;
+    std::size_t humTones_ = 0;
+    std::array<std::complex<double>, kHumTones> humPhasor_{}, humStep_{};
+    std::array<double, kHumRegs> humCoef_{}; // cos, sin per tone
+
+    // A string ringing on from the previous note, close to the new one: fitted jointly in the short window.
+    double neighbourHz_ = 0.0;
 };
 
 } // namespace stagerack::tuner

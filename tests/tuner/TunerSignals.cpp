@@ -112,11 +112,11 @@ void addNoise(std::vector<float>& x, double snrDb, std::size_t begin, std::size_
         x[n] += noise[n];
 }
 
-void addHum(std::vector<float>& x, double sampleRate, double amplitude) {
+void addHum(std::vector<float>& x, double sampleRate, double amplitude, double mainsHz) {
     for (std::size_t n = 0; n < x.size(); ++n) {
         const double t = static_cast<double>(n) / sampleRate;
-        x[n] += static_cast<float>(amplitude *
-                                   (std::sin(kTwoPi * 50.0 * t) + std::sin(kTwoPi * 150.0 * t + 1.0) / 3.0));
+        x[n] += static_cast<float>(
+            amplitude * (std::sin(kTwoPi * mainsHz * t) + std::sin(kTwoPi * 3.0 * mainsHz * t + 1.0) / 3.0));
     }
 }
 

@@ -52,7 +52,7 @@ std::vector<float> gaussianNoise(std::size_t frames, double rmsLevel, uint64_t s
 // Adds noise at `snrDb` below the RMS of x[begin, end).
 void addNoise(std::vector<float>& x, double snrDb, std::size_t begin, std::size_t end, uint64_t seed);
 // Adds mains hum: 50 Hz at `amplitude` plus its third harmonic at a third of that.
-void addHum(std::vector<float>& x, double sampleRate, double amplitude);
+void addHum(std::vector<float>& x, double sampleRate, double amplitude, double mainsHz = 50.0);
 // Mixes b into a starting at frame `at` (a grows if needed).
 void mixAt(std::vector<float>& a, const std::vector<float>& b, std::size_t at);
 // Fades x out over `fade` frames from `at` and silences the rest (a muted string).
