@@ -35,6 +35,8 @@ constexpr double kChangeCents = 40.0;      // coarse vs fine disagreement that m
 constexpr double kSubOctaveRatio = 0.05;   // f/2 at -26 dB of f ...
 constexpr double kThreeHalvesRatio = 0.2;  // ... and 3f/2 at -14 dB: the pitch is really f/2
 constexpr double kMissingRatio = 0.02;     // f 34 dB below a multiple: no fundamental, not this note
+constexpr double kGrowRatio = 2.0;         // a new note's component grew this much at its onset ...
+constexpr double kGrowKeep = 0.3;          // ... and is at least this fraction of the strongest that grew
 constexpr double kHumFitSeconds = 1.0;     // longest quiet stretch the hum is fitted over
 constexpr double kHumExplained = 0.5;      // the hum model must explain this much of that stretch
 constexpr double kMainsToleranceHz = 0.35; // mains frequency drift (about 0.2 Hz) plus coarse pitch error
@@ -434,8 +436,8 @@ PitchDetector::Coarse PitchDetector::coarsePitch(std::size_t window) {
 }
 
 // Amplitude of the component at freqHz over the last `length` samples (Hann window).
-double PitchDetector::binAmplitude(double freqHz, std::size_t length) {
-    const int64_t start = decCount_ - static_cast<int64_t>(length);
+double PitchDetector::binAmplitude(double freqHz, std::size_t length, int64_t end) {
+    const int64_t start = (end < 0 ? decCount_ : end) - static_cast<int64_t>(length);
     const double w = kTwoPi * freqHz / rate_;
     const std::complex<double> step = std::polar(1.0, -w);
     const std::complex<double> winStep = std::polar(1.0, kTwoPi / static_cast<double>(length));
@@ -476,6 +478,34 @@ double PitchDetector::correctOctave(double f, std::size_t available) {
     return f;
 }
 
+// A pluck while another string rings on: the coarse pitch of the mixture can be the old note or a common
+// sub-harmonic (E2 + A2 repeat at 27.5 Hz, 55 Hz is their common octave). The new note is what grew at
+// the onset: the lowest of the coarse pitch and its multiples whose component is at least twice as strong
+// after the onset as in the same span before it, and not much weaker than the strongest that grew.
+double PitchDetector::newNoteAfterOnset(double coarseHz) {
+    const auto span = static_cast<std::size_t>(std::max<int64_t>(0, decCount_ - onset_));
+    const int64_t preEnd = onset_ - static_cast<int64_t>(hop_);
+    if (span < 8 || preEnd - static_cast<int64_t>(span) < decCount_ - static_cast<int64_t>(histMask_))
+        return coarseHz;
+    struct Candidate {
+        double hz, amp;
+        bool grew;
+    };
+    Candidate c[6];
+    std::size_t count = 0;
+    double strongest = 0.0;
+    for (int k = 1; k <= 6 && k * coarseHz <= kMaxHz; ++k) {
+        const double f = k * coarseHz;
+        const double post = binAmplitude(f, span);
+        const double pre = binAmplitude(f, span, preEnd);
+        c[count++] = {f, post, post > kGrowRatio * pre};
+        if (post > kGrowRatio * pre) strongest = std::max(strongest, post);
+    }
+    for (std::size_t i = 0; i < count; ++i)
+        if (c[i].grew && c[i].amp >= kGrowKeep * strongest) return c[i].hz;
+    return coarseHz;
+}
+
 // Another note of the harmonic series is believed only after an onset: hum, a second string or a noise
 // burst can tip the NSDF to a multiple or sub-multiple of the period for a moment.
 bool PitchDetector::harmonicJump(double f, double ref) {
@@ -512,6 +542,23 @@ void PitchDetector::setupTrack(Track& t, double freqHz, std::size_t length, int6
     for (std::size_t n = 0; n < length; ++n)
         t.window[n] =
             0.5 - 0.5 * std::cos(kTwoPi * (static_cast<double>(n) + 0.5) / static_cast<double>(length));
+    // The previous string may ring on next to the new note: within the window's main lobe but not on top
+    // of it, it is fitted out jointly (short track only; the long window resolves it by itself).
+    t.neighbourHz = 0.0;
+    if (&t == &short_ && neighbourHz_ > 0.0) {
+        const double bins = std::abs(neighbourHz_ - freqHz) * static_cast<double>(length) / rate_;
+        if (bins >= kNeighbourMinBins && bins <= kNeighbourMaxBins) {
+            const double dw = kTwoPi * (neighbourHz_ - freqHz) / rate_;
+            std::complex<double> g(0.0, 0.0);
+            double sum = 0.0;
+            for (std::size_t n = 0; n < length; ++n) {
+                g += t.window[n] * std::polar(1.0, dw * static_cast<double>(n));
+                sum += t.window[n];
+            }
+            t.neighbourHz = neighbourHz_;
+            t.leak = g / sum;
+        }
+    }
     t.points.clear();
     const auto hop = static_cast<int64_t>(hop_);
     const int64_t oldest = decCount_ - static_cast<int64_t>(histMask_) + static_cast<int64_t>(length);
@@ -531,9 +578,28 @@ bool PitchDetector::addFinePoint(Track& t, int64_t end) {
     std::complex<double> osc = std::polar(1.0, -kTwoPi * (cycles - std::floor(cycles)));
     const std::complex<double> step = std::polar(1.0, -w);
     std::complex<double> acc(0.0, 0.0);
-    for (std::size_t n = 0; n < t.length; ++n) {
-        acc += t.window[n] * static_cast<double>(sampleAt(start + static_cast<int64_t>(n))) * osc;
-        osc *= step;
+    if (t.neighbourHz > 0.0) {
+        // Two components, a1 at the reference and a2 at the neighbour: acc1 = a1 + g a2 and
+        // acc2 = conj(g) a1 + a2 (in units of the window's sum), g = leak turned to this window's start.
+        const double cyclesN = t.neighbourHz * static_cast<double>(start) / rate_;
+        std::complex<double> oscN = std::polar(1.0, -kTwoPi * (cyclesN - std::floor(cyclesN)));
+        const std::complex<double> stepN = std::polar(1.0, -kTwoPi * t.neighbourHz / rate_);
+        std::complex<double> accN(0.0, 0.0);
+        for (std::size_t n = 0; n < t.length; ++n) {
+            const double v = t.window[n] * static_cast<double>(sampleAt(start + static_cast<int64_t>(n)));
+            acc += v * osc;
+            accN += v * oscN;
+            osc *= step;
+            oscN *= stepN;
+        }
+        const double dCycles = (t.neighbourHz - t.refHz) * static_cast<double>(start) / rate_;
+        const std::complex<double> g = t.leak * std::polar(1.0, kTwoPi * (dCycles - std::floor(dCycles)));
+        acc = (acc - g * accN) / (1.0 - std::norm(g));
+    } else {
+        for (std::size_t n = 0; n < t.length; ++n) {
+            acc += t.window[n] * static_cast<double>(sampleAt(start + static_cast<int64_t>(n))) * osc;
+            osc *= step;
+        }
     }
     FinePoint p;
     p.end = end;
@@ -594,6 +660,7 @@ void PitchDetector::analyseHop(std::vector<PitchReading>& out) {
     if (onset) {
         refractory_ = 5;
         onset_ = decCount_ - static_cast<int64_t>(hop_);
+        neighbourHz_ = state_ == State::Locked ? estimateHz_ : 0.0;
         if (state_ == State::Idle) beginNoteHum();
         state_ = State::Pending;
         short_.points.clear();
@@ -633,6 +700,7 @@ void PitchDetector::analyseHop(std::vector<PitchReading>& out) {
         break;
     case State::Pending:
         if (coarse.frequencyHz > 0.0 && coarse.clarity >= kClarityStart) {
+            if (neighbourHz_ > 0.0) coarse.frequencyHz = newNoteAfterOnset(coarse.frequencyHz);
             state_ = State::Locked;
             estimateHz_ = coarse.frequencyHz;
             disagreeHops_ = 0;
@@ -662,6 +730,7 @@ void PitchDetector::analyseHop(std::vector<PitchReading>& out) {
                 // Another note without an onset (legato, or a pluck drowned by the old note).
                 disagreeHops_ = 0;
                 onset_ = std::max(onset_, decCount_ - static_cast<int64_t>(coarseWindow_ / 2));
+                neighbourHz_ = estimateHz_;
                 estimateHz_ = coarse.frequencyHz;
                 relock(coarse.frequencyHz);
                 break;

@@ -95,6 +95,9 @@ private:
         int64_t validFrom = 0; // windows must start here or later
         std::vector<double> window;
         std::vector<FinePoint> points;
+        // A neighbouring component fitted jointly (0 = none): its leakage into the bin, G(dw) / sum(w).
+        double neighbourHz = 0.0;
+        std::complex<double> leak{};
     };
     enum class State { Idle, Pending, Locked };
 
@@ -109,7 +112,8 @@ private:
     Coarse coarsePitch(std::size_t window);
     double correctOctave(double f, std::size_t available);
     static bool harmonicJump(double f, double ref);
-    double binAmplitude(double freqHz, std::size_t length);
+    double binAmplitude(double freqHz, std::size_t length, int64_t end = -1);
+    double newNoteAfterOnset(double coarseHz);
     std::size_t shortLength(double freqHz) const;
     std::size_t longLength(double freqHz) const;
     void relock(double freqHz);
