@@ -35,6 +35,11 @@ constexpr double kChangeCents = 40.0;      // coarse vs fine disagreement that m
 constexpr double kSubOctaveRatio = 0.05;   // f/2 at -26 dB of f ...
 constexpr double kThreeHalvesRatio = 0.2;  // ... and 3f/2 at -14 dB: the pitch is really f/2
 constexpr double kMissingRatio = 0.02;     // f 34 dB below a multiple: no fundamental, not this note
+constexpr double kBendCents = 0.3;         // a settling pitch moves the reading at least this much
+constexpr std::size_t kBendMinPoints = 8;  // hops before a bend in the phase track is believed
+constexpr double kBendResidual = 0.2;      // ... when the parabola leaves this much of the line's residual
+constexpr double kBendSigmas = 4.0;        // ... and stands this many standard deviations out of the noise
+constexpr int kBendStrikes = 3;            // hops running that the bend must show
 constexpr double kGrowRatio = 2.0;         // a new note's component grew this much at its onset ...
 constexpr double kGrowKeep = 0.3;          // ... and is at least this fraction of the strongest that grew
 constexpr double kHumFitSeconds = 1.0;     // longest quiet stretch the hum is fitted over
@@ -161,6 +166,7 @@ void PitchDetector::reset() {
     disagreeHops_ = 0;
     glideStrikes_ = 0;
     driftStrikes_ = 0;
+    bendStrikes_ = 0;
     glideNoise2_ = 0.1;
     glideMean_ = 0.0;
     idleSince_ = 0;
@@ -642,6 +648,61 @@ bool PitchDetector::fit(const Track& t, std::size_t first, double& freqHz, std::
     return true;
 }
 
+// A pitch still settling after a hard pluck bends the phase track: a parabola through the phases gives the
+// frequency at the newest window instead of the average since the pluck. It is believed only when the bend
+// explains the track (its residual is a quarter of the straight line's or less) and moves the reading by
+// more than kBendCents, so steady notes keep the straight line's precision.
+bool PitchDetector::settlingPitch(const Track& t, double& freqHz) const {
+    const auto& pts = t.points;
+    if (pts.size() < kBendMinPoints) return false;
+    const double t0 = pts.back().center;
+    std::array<double, 9> a{};
+    std::array<double, 3> b{};
+    for (const auto& p : pts) {
+        const double x = (p.center - t0) / rate_;
+        const double phi[3] = {1.0, x, x * x};
+        for (std::size_t r = 0; r < 3; ++r) {
+            b[r] += p.weight * phi[r] * p.phase;
+            for (std::size_t c = 0; c < 3; ++c)
+                a[r * 3 + c] += p.weight * phi[r] * phi[c];
+        }
+    }
+    std::array<double, 3> q{};
+    if (!solveSpd<3>(a, b, 3, q)) return false;
+    double line = 0.0;
+    if (!fit(t, 0, line)) return false;
+    const double slope = (line - t.refHz) * kTwoPi;
+    // Straight line through the weighted mean: intercept from the means.
+    double sw = 0, sx = 0, sp = 0;
+    for (const auto& p : pts) {
+        sw += p.weight;
+        sx += p.weight * (p.center - t0) / rate_;
+        sp += p.weight * p.phase;
+    }
+    const double intercept = (sp - slope * sx) / sw;
+    double resLine = 0.0, resBend = 0.0;
+    for (const auto& p : pts) {
+        const double x = (p.center - t0) / rate_;
+        const double dl = p.phase - (intercept + slope * x);
+        const double dq = p.phase - (q[0] + q[1] * x + q[2] * x * x);
+        resLine += p.weight * dl * dl;
+        resBend += p.weight * dq * dq;
+    }
+    const double bent = t.refHz + q[1] / kTwoPi;
+    // The bend must stand out of its own noise: the weights are |X|^2, inverse phase variances up to a
+    // scale that the parabola's residual estimates.
+    std::array<double, 3> unit{0.0, 1.0, 0.0}, column{};
+    if (!solveSpd<3>(a, unit, 3, column)) return false;
+    const double scale = resBend / static_cast<double>(pts.size() - 3);
+    const double sigmaHz = std::sqrt(std::max(0.0, scale * column[1])) / kTwoPi;
+    if (std::abs(bent - line) < kBendSigmas * sigmaHz) return false;
+    // Tension modulation only ever makes a pluck start sharp: the pitch must be falling (q2 < 0).
+    if (q[2] >= 0.0 || resBend > kBendResidual * resLine || std::abs(cents(bent, line)) < kBendCents)
+        return false;
+    freqHz = bent;
+    return true;
+}
+
 void PitchDetector::analyseHop(std::vector<PitchReading>& out) {
     PitchReading reading;
     reading.timeS = static_cast<double>(inputCount_) / sampleRate_;
@@ -748,7 +809,8 @@ void PitchDetector::analyseHop(std::vector<PitchReading>& out) {
         return;
     }
 
-    double fine = 0.0;
+    double fine = 0.0, bentHz = 0.0;
+    bool settling = false;
     const Track* used = nullptr;
     if (short_.points.size() >= 3 && fit(short_, 0, fine)) {
         used = &short_;
@@ -789,7 +851,17 @@ void PitchDetector::analyseHop(std::vector<PitchReading>& out) {
         // The long window separates hum and neighbouring strings from low notes; once its fit spans
         // enough hops it is the better estimate.
         double longHz = 0.0;
-        if (long_.points.size() >= kLongMinPoints && fit(long_, 0, longHz)) {
+        // While the pitch still settles the long window (0.2 s behind) cannot follow it: the short track's
+        // bend is shown, and the long track starts again behind it.
+        double bent = 0.0;
+        // Twice running: a lone bend is more likely noise than a settling string.
+        bendStrikes_ = settlingPitch(short_, bent) ? bendStrikes_ + 1 : 0;
+        settling = bendStrikes_ >= kBendStrikes;
+        if (settling) {
+            bentHz = bent;
+            long_.points.clear();
+            long_.validFrom = decCount_ - static_cast<int64_t>(short_.length);
+        } else if (long_.points.size() >= kLongMinPoints && fit(long_, 0, longHz)) {
             // Unless it still hears a pitch the short fit has left (a sharp attack that settled): then it
             // starts again from the short fit's first window.
             // Only the swinging part of the short fit's noise counts: a settling pitch moves it one way.
@@ -841,7 +913,7 @@ void PitchDetector::analyseHop(std::vector<PitchReading>& out) {
     } else {
         estimateHz_ = coarse.frequencyHz;
     }
-    reading.frequencyHz = estimateHz_;
+    reading.frequencyHz = used && settling && used == &short_ ? bentHz : estimateHz_;
     reading.confidence = std::clamp(coarse.clarity, 0.0, 1.0);
     out.push_back(reading);
 }

@@ -193,7 +193,12 @@ TEST(PitchDetector, PluckedStringsWithNoiseAt20dB) {
         auto x = withLead(test::tuner::pluck(p, rate), rate);
         const auto lead = static_cast<std::size_t>(kLeadS * rate);
         test::tuner::addNoise(x, 20.0, lead, lead + static_cast<std::size_t>(rate), seed * 7);
-        const Stats s = evaluate(analyse(x, rate), {kLeadS, kLeadS + p.seconds, c.hz});
+        const auto readings = analyse(x, rate);
+        const Stats s = evaluate(readings, {kLeadS, kLeadS + p.seconds, c.hz});
+        if (std::getenv("TUNER_DUMP") && std::string(std::getenv("TUNER_DUMP")) == c.name)
+            for (const auto& r : readings)
+                if (r.timeS > kLeadS && r.timeS < kLeadS + 0.7)
+                    std::printf("  %.3f %+.3f\n", r.timeS - kLeadS, cents(r.frequencyHz, c.hz));
         printRow(std::string("pluck+noise ") + c.name, c.hz, s);
         expectMeetsSpec(c.name, c.hz, s);
     }
@@ -269,14 +274,16 @@ TEST(PitchDetector, PluckedStringsWithAttackPitchDrift) {
                 if (r.timeS > kLeadS && r.timeS < kLeadS + 0.7)
                     std::printf("  %.3f %+.3f %+.3f\n", r.timeS - kLeadS, cents(r.frequencyHz, c.hz),
                                 cents(p.truthAt(r.timeS - kLeadS - lagS), c.hz));
-        printRow(std::string("drifting pluck ") + c.name + " *", c.hz, s);
-        // Known limitation: the phase fit lags a settling pitch (the reading is within 1 cent of the
-        // instantaneous pitch only after about 460 ms), so only the steady state is asserted here.
+        printRow(std::string("drifting pluck ") + c.name + (c.hz > 41.0 && c.hz < 60.0 ? " *" : ""), c.hz, s);
+        // The reading follows the settling pitch (a parabola through the phase track, PitchDetector.h).
+        // Known limitation: below 60 Hz the 4-period window is 70-100 ms long and the bend needs three
+        // hops in a row to be believed (noise must not fake one), so E1 and A1 take up to 200 ms.
         SCOPED_TRACE(c.name);
         EXPECT_LE(s.medianCents, 0.1);
         EXPECT_LE(s.p95Cents, 0.5);
         EXPECT_EQ(s.octaveErrors, 0);
         EXPECT_EQ(s.steadyDropouts, 0);
+        EXPECT_LE(s.settleMs, c.hz < 41.0 ? 300.0 : c.hz < 60.0 ? 200.0 : 150.0);
     }
 }
 
