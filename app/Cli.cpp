@@ -143,6 +143,15 @@ int runCli(int argc, char** argv) {
         ->capture_default_str();
     app.add_option("--status-interval", headless.statusInterval, "Print DSP load and levels every N seconds")
         ->check(CLI::Range(0.0, 3600.0));
+    app.add_option("--tuner", headless.tunerSource,
+                   "Live tuner on stdout from this input: in_1, in_2 or sum (one line per interval)");
+    app.add_flag("--tuner-mute", headless.tunerMute, "Mute the output (crossfaded) while the tuner runs");
+    app.add_option("--tuner-reference", headless.tunerReferenceHz, "Tuner A4 reference in Hz (400..480)")
+        ->capture_default_str();
+    app.add_option("--tuner-instrument", headless.tunerInstrument,
+                   "Named tuning whose nearest string the tuner shows (see 'stagerack tune --help')");
+    app.add_option("--tuner-interval", headless.tunerInterval, "Seconds between tuner lines (0.02..10)")
+        ->capture_default_str();
     app.add_option("--run-seconds", headless.runSeconds, "Stop after N seconds (0: until Ctrl-C)")
         ->check(CLI::Range(0.0, 1e9));
 
@@ -246,6 +255,7 @@ int runCli(int argc, char** argv) {
             std::fprintf(stderr, "stagerack: gui: not built yet; running headless (Ctrl-C to stop)\n");
         // Validate the chain before touching JACK, so a typo is reported as such.
         engine::parseChainSpec(headless.chain);
+        validateTunerOptions(headless);
         return runHeadless(headless);
     } catch (const Error& e) {
         std::fprintf(stderr, "stagerack: %s\n", e.what());

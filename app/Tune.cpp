@@ -44,6 +44,8 @@ int runTune(const TuneOptions& opt) {
         throw Error("--channel", std::to_string(opt.channel) + ": the file has " +
                                      std::to_string(info.channels) + " channel(s) (0 = their sum)");
 
+    // Strings are numbered as players do: 1 is the highest.
+    const int stringCount = static_cast<int>(tuning.strings().size());
     tuner::PitchDetector detector(info.samplerate);
     std::vector<float> inter(4096 * static_cast<std::size_t>(info.channels)), mono(4096);
     std::vector<tuner::PitchReading> readings;
@@ -81,7 +83,7 @@ int runTune(const TuneOptions& opt) {
                 std::printf("%8.3f s  %9.3f Hz  %-4s%-2d %+7.2f cents%s\n", r.timeS, r.frequencyHz,
                             note.note.c_str(), note.octave, note.cents,
                             note.stringIndex >= 0
-                                ? ("  string " + std::to_string(note.stringIndex + 1)).c_str()
+                                ? ("  string " + std::to_string(stringCount - note.stringIndex)).c_str()
                                 : "");
         }
     }

@@ -260,6 +260,17 @@ TEST(Bench, JsonHasTheContractShapeAndARowPerEffect) {
 TEST(Cli, UnknownOptionsAndChainsFailBeforeTouchingJack) {
     expectOneLineError(run({"--frobnicate"}), "usage");
     expectOneLineError(run({"--headless", "--chain", "gate>>x"}), "chain: slot 2 is empty");
+    // Tuner options are checked before JACK too (the server named here does not exist).
+    expectOneLineError(run({"--headless", "--server", "nosuch", "--tuner", "in_3"}),
+                       "stagerack: --tuner: 'in_3' is not an input (in_1, in_2 or sum)");
+    expectOneLineError(
+        run({"--headless", "--server", "nosuch", "--tuner", "in_1", "--tuner-reference", "500"}),
+        "stagerack: tuning: reference A4 = 500 Hz is outside 400.0..480.0 Hz");
+    expectOneLineError(
+        run({"--headless", "--server", "nosuch", "--tuner", "sum", "--tuner-instrument", "lute"}),
+        "stagerack: tuning: unknown instrument tuning 'lute'");
+    expectOneLineError(run({"--headless", "--server", "nosuch", "--tuner-mute"}),
+                       "stagerack: --tuner-mute: needs --tuner");
 }
 
 } // namespace

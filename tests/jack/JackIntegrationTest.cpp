@@ -12,6 +12,7 @@
 #include <chrono>
 #include <cmath>
 #include <csignal>
+#include <sstream>
 #include <thread>
 
 using namespace stagerack;
@@ -270,6 +271,41 @@ TEST(Headless, ServerShutdownIsReportedInOneLineAndExitsNonZero) {
     const int rc = child.wait(10);
     EXPECT_EQ(rc, 3) << child.err();
     EXPECT_NE(child.err().find("stagerack: jack: server shut down"), std::string::npos) << child.err();
+}
+
+// The live tuner: a sine 3 cents above A2 played into in_1 through JACK; the rack prints tuner lines.
+TEST(Headless, LiveTunerReadsTheInputThroughJack) {
+    test::SourceClient src("tu_src", gServer->name());
+    ASSERT_TRUE(src.ok());
+    const double hz = 110.0 * std::pow(2.0, 3.0 / 1200.0);
+    std::vector<float> sine(48000 * 4);
+    for (std::size_t i = 0; i < sine.size(); ++i)
+        sine[i] = static_cast<float>(0.3 * std::sin(2.0 * M_PI * hz * static_cast<double>(i) / 48000.0));
+    src.setSignal(sine, true);
+    src.start();
+    test::Child child({STAGERACK_BINARY, "--headless", "--server", gServer->name(), "--jack-name", "tu_rack",
+                       "--connect-in", "tu_src:out", "--tuner", "in_1", "--tuner-interval", "0.05",
+                       "--tuner-instrument", "standard", "--run-seconds", "3"});
+    EXPECT_EQ(child.wait(20), 0) << child.err();
+    // The last lines, after the note has settled: A2, +3 cents, string 5 of a standard guitar.
+    std::vector<std::string> lines;
+    std::istringstream out(child.out());
+    for (std::string line; std::getline(out, line);)
+        if (line.rfind("tuner: ", 0) == 0) lines.push_back(line);
+    ASSERT_GT(lines.size(), 20u) << child.out();
+    for (std::size_t i = lines.size() - 10; i < lines.size(); ++i) {
+        char note[8] = {};
+        double cents = 0.0, freq = 0.0, confidence = 0.0;
+        int string = 0;
+        ASSERT_EQ(std::sscanf(lines[i].c_str(), "tuner: %7s %lf cents %lf Hz confidence %lf string %d", note,
+                              &cents, &freq, &confidence, &string),
+                  5)
+            << lines[i];
+        EXPECT_STREQ(note, "A2");
+        EXPECT_NEAR(cents, 3.0, 0.05) << lines[i];
+        EXPECT_NEAR(freq, hz, 0.01) << lines[i];
+        EXPECT_EQ(string, 5) << lines[i];
+    }
 }
 
 TEST(Headless, NoServerIsAOneLineError) {
