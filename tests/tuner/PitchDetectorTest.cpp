@@ -235,6 +235,29 @@ TEST(PitchDetector, PluckedStringsWithHum) {
     }
 }
 
+// Hum under a noise floor (a guitar's pickup and a cheap interface: -50 dBFS RMS throughout): the hum fit
+// must not be thrown off by the noise, nor subtract noise that is not hum.
+TEST(PitchDetector, PluckedStringsWithHumAndANoiseFloor) {
+    const double rate = 48000.0;
+    printHeader("Plucks + 50 Hz hum at 0.01 + white noise at -50 dBFS RMS throughout");
+    uint64_t seed = 230;
+    for (const auto& c : kRange) {
+        if (c.hz > 150.0) continue;
+        PluckSpec p;
+        p.f0 = c.hz;
+        p.seed = ++seed;
+        auto x = withLead(test::tuner::pluck(p, rate), rate);
+        test::tuner::addHum(x, rate, 0.01, 50.0);
+        const auto floor = test::tuner::gaussianNoise(x.size(), std::pow(10.0, -50.0 / 20.0), seed * 3);
+        for (std::size_t n = 0; n < x.size(); ++n)
+            x[n] += floor[n];
+        const Stats s = evaluate(analyse(x, rate), {kLeadS, kLeadS + p.seconds, c.hz});
+        const std::string name = std::string("pluck+hum+floor ") + c.name;
+        printRow(name, c.hz, s);
+        expectMeetsSpec(name, c.hz, s);
+    }
+}
+
 // Hum alone is not a note: the needle stays away (and the hum is learned for the note that follows).
 TEST(PitchDetector, HumAloneGivesNoNote) {
     const double rate = 48000.0;
