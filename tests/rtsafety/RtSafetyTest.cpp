@@ -218,6 +218,8 @@ TEST(RtSafety, ScenarioUnderJackHasZeroForbiddenCalls) {
     source.setSignal(sig, true);
     ASSERT_EQ(jack_connect(source.client(), source.portName("out").c_str(), "rtproof:in_1"), 0);
     ASSERT_EQ(jack_connect(source.client(), source.portName("out").c_str(), "rtproof:in_2"), 0);
+    // The side chain too, so a vocoder's external carrier runs under JACK.
+    ASSERT_EQ(jack_connect(source.client(), source.portName("out").c_str(), "rtproof:carrier_in"), 0);
     source.start();
 
     // A MIDI flood: 64 events every period into midi_in.
