@@ -1,0 +1,625 @@
+#include "effects/vocoder/Vocoder.h"
+#include "effects/dsp/Biquad.h"
+#include "effects/vocoder/BandPlan.h"
+#include "effects/vocoder/CarrierSynth.h"
+#include "tests/support/Analysis.h"
+#include "tests/support/HostedRender.h"
+#include "tests/support/Signals.h"
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <cstdio>
+#include <numbers>
+#include <numeric>
+#include <string>
+
+namespace stagerack::test {
+namespace {
+
+using fx::Vocoder;
+constexpr double kRate = 48000.0;
+
+std::string joined(const std::vector<std::string>& lines) {
+    std::string out;
+    for (const auto& l : lines)
+        out += l + "\n";
+    return out;
+}
+
+// Welch power spectrum: the mean squared Blackman-Harris amplitude spectrum over half-overlapping
+// segments of `size` frames (a power of two). Bin k is at k * rate / size.
+std::vector<double> powerSpectrum(std::span<const float> x, std::size_t size) {
+    std::vector<double> sum(size / 2 + 1, 0.0);
+    std::size_t count = 0;
+    for (std::size_t at = 0; at + size <= x.size(); at += size / 2, ++count) {
+        const std::vector<double> mag = windowedSpectrum(x.subspan(at, size));
+        for (std::size_t k = 0; k < mag.size(); ++k)
+            sum[k] += mag[k] * mag[k];
+    }
+    for (double& v : sum)
+        v /= static_cast<double>(std::max<std::size_t>(count, 1));
+    return sum;
+}
+
+// Power in the bins whose centre lies in [loHz, hiHz).
+double binPower(const std::vector<double>& psd, double rate, double loHz, double hiHz) {
+    const double binHz = rate / (2.0 * static_cast<double>(psd.size() - 1));
+    double s = 0.0;
+    for (std::size_t k = 0; k < psd.size(); ++k) {
+        const double f = static_cast<double>(k) * binHz;
+        if (f >= loHz && f < hiHz) s += psd[k];
+    }
+    return s;
+}
+
+// Band edges halfway (on the bank's own scale) between neighbouring centres; the outer edges half a
+// spacing beyond the outer centres.
+std::vector<double> bandEdges(const fx::BandPlan& plan, fx::BandSpacing spacing) {
+    std::vector<double> z(static_cast<std::size_t>(plan.bands));
+    for (int b = 0; b < plan.bands; ++b)
+        z[static_cast<std::size_t>(b)] = fx::warpHz(spacing, plan.analysisHz[static_cast<std::size_t>(b)]);
+    const double step = z[1] - z[0];
+    std::vector<double> edges;
+    edges.push_back(fx::unwarpHz(spacing, z.front() - 0.5 * step));
+    for (std::size_t b = 0; b + 1 < z.size(); ++b)
+        edges.push_back(fx::unwarpHz(spacing, 0.5 * (z[b] + z[b + 1])));
+    edges.push_back(fx::unwarpHz(spacing, z.back() + 0.5 * step));
+    return edges;
+}
+
+// White noise through peaking sections: a known, smooth spectral envelope (a vowel-like +9 dB around
+// 400 Hz, a -8 dB trough around 1.6 kHz, +6 dB around 4 kHz).
+std::vector<float> shapedNoise(std::size_t frames, double rate, uint64_t seed, float amplitude) {
+    std::vector<float> x = whiteNoise(frames, seed, amplitude);
+    using dsp::BiquadCoeffs;
+    using dsp::FilterKind;
+    for (const BiquadCoeffs& c : {BiquadCoeffs::design(FilterKind::Peak, rate, 400.0, 0.6, 9.0),
+                                  BiquadCoeffs::design(FilterKind::Peak, rate, 1600.0, 0.6, -8.0),
+                                  BiquadCoeffs::design(FilterKind::Peak, rate, 4000.0, 0.8, 6.0)}) {
+        dsp::Biquad f;
+        f.setCoeffs(c);
+        for (float& v : x)
+            v = f.process(v);
+    }
+    return x;
+}
+
+TEST(Vocoder, MetadataIsCompleteAndIdsAreStable) {
+    EXPECT_TRUE(metadataProblems(fx::infoOf<Vocoder>()).empty())
+        << joined(metadataProblems(fx::infoOf<Vocoder>()));
+    EXPECT_EQ(Vocoder::kId, "vocoder");
+    const std::array<std::string_view, Vocoder::kParamCount> ids{
+        "carrier", "waveform", "pulse_width", "midi_channel", "bands",      "spacing",
+        "low_hz",  "high_hz",  "width",       "attack_ms",    "release_ms", "formant_shift",
+        "flatten", "unvoiced", "carrier_db",  "output_db",    "dry_mix"};
+    for (std::size_t i = 0; i < ids.size(); ++i)
+        EXPECT_EQ(Vocoder::kParams[i].id, ids[i]);
+}
+
+struct BandMatch {
+    double worstDb = 0.0;    // largest |output - modulator| band level difference, after removing the mean
+    double meanGainDb = 0.0; // mean output / modulator band level
+    double levelDb = 0.0;    // output RMS / modulator RMS
+};
+
+BandMatch bandMatch(int bands, fx::BandSpacing spacing, float flatten, double rate = kRate,
+                    bool print = true) {
+    const auto frames = static_cast<std::size_t>(6.0 * rate);
+    const std::vector<float> mod = shapedNoise(frames, rate, 101, 0.3f);
+    const std::vector<float> carrier = whiteNoise(frames, 202, 0.25f * std::sqrt(3.f)); // -12 dBFS RMS
+    HostedInput in{dualMono(mod), &carrier, {}};
+    const std::vector<ParamValue> settings{{"carrier", 1.f},
+                                           {"bands", static_cast<float>(bands)},
+                                           {"spacing", static_cast<float>(spacing)},
+                                           {"unvoiced", 0.f},
+                                           {"flatten", flatten}};
+    const StereoBuffer out = renderHosted<Vocoder>(rate, 64, in, settings);
+    const std::size_t skip = static_cast<std::size_t>(0.5 * rate);
+    const auto tail = [&](const std::vector<float>& x) { return std::span<const float>(x).subspan(skip); };
+    const std::size_t fft = rate > 100000.0 ? 16384 : 8192;
+    const auto psdOut = powerSpectrum(tail(out.left), fft);
+    const auto psdMod = powerSpectrum(tail(mod), fft);
+    const fx::BandPlan plan = fx::BandPlan::make(bands, spacing, fx::BandShape{}, rate);
+    const std::vector<double> edges = bandEdges(plan, spacing);
+    std::vector<double> diff;
+    for (int b = 0; b < bands; ++b) {
+        const auto i = static_cast<std::size_t>(b);
+        diff.push_back(10.0 * std::log10(binPower(psdOut, rate, edges[i], edges[i + 1]) /
+                                         binPower(psdMod, rate, edges[i], edges[i + 1])));
+    }
+    BandMatch m;
+    m.meanGainDb = std::accumulate(diff.begin(), diff.end(), 0.0) / static_cast<double>(diff.size());
+    std::string line;
+    for (double d : diff) {
+        m.worstDb = std::max(m.worstDb, std::fabs(d - m.meanGainDb));
+        char buf[16];
+        std::snprintf(buf, sizeof buf, " %+.1f", d - m.meanGainDb);
+        line += buf;
+    }
+    m.levelDb = rmsDb(tail(out.left)) - rmsDb(tail(mod));
+    if (print)
+        std::printf("[measured] vocoder %d %s bands, flatten %g, %g Hz: band level error <= %.2f dB "
+                    "(overall gain %+.2f dB, level %+.2f dB)\n  per band:%s\n",
+                    bands, std::string(fx::kBandSpacingLabels[static_cast<std::size_t>(spacing)]).c_str(),
+                    flatten, rate, m.worstDb, m.meanGainDb, m.levelDb, line.c_str());
+    return m;
+}
+
+TEST(Vocoder, WhiteCarrierBandEnergiesFollowTheModulator) {
+    for (int bands : {8, 16, 32}) {
+        for (float flatten : {0.f, 1.f}) {
+            const BandMatch m = bandMatch(bands, fx::BandSpacing::Log, flatten);
+            EXPECT_LE(m.worstDb, 3.0) << bands << " bands, flatten " << flatten;
+            // The documented calibration: a white carrier at -12 dBFS RMS gives about the modulator's level.
+            EXPECT_LE(std::fabs(m.levelDb), 3.0) << bands << " bands, flatten " << flatten;
+        }
+    }
+    for (auto spacing : {fx::BandSpacing::Bark, fx::BandSpacing::Mel}) {
+        const BandMatch m = bandMatch(16, spacing, 1.f);
+        EXPECT_LE(m.worstDb, 3.0);
+    }
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// MIDI timing: the synth's notes start at the sample of their events.
+
+// A steady noise modulator lets the carrier through every band; with the synth silent the output is
+// exactly zero, so a note's first sample is the first non-zero output sample. Later events are found
+// as the first sample where the render differs from the one without them (the bank is linear in the
+// carrier).
+HostedInput timingInput(std::size_t frames, std::vector<TimedMidi> midi) {
+    return HostedInput{dualMono(whiteNoise(frames, 77, 0.3f)), nullptr, std::move(midi)};
+}
+const std::vector<ParamValue> kTimingSettings{{"carrier", 2.f}, {"unvoiced", 0.f}};
+
+std::size_t firstNonZero(const std::vector<float>& x) {
+    for (std::size_t i = 0; i < x.size(); ++i)
+        if (x[i] != 0.f) return i;
+    return x.size();
+}
+std::size_t firstDifference(const std::vector<float>& a, const std::vector<float>& b) {
+    for (std::size_t i = 0; i < a.size(); ++i)
+        if (a[i] != b[i]) return i;
+    return a.size();
+}
+
+TEST(Vocoder, SynthNotesStartAtTheSampleOfTheirEvents) {
+    const std::size_t frames = 8192;
+    // Offsets 0, 17 and 63 inside blocks of 64, and frames that straddle other block sizes.
+    const std::vector<std::size_t> onsets{0, 17, 63, 64, 64 * 5 + 17, 64 * 9 + 63, 1000, 4097};
+    for (uint32_t block : {64u, 17u, 1u, 1024u}) {
+        for (std::size_t at : onsets) {
+            const StereoBuffer out = renderHosted<Vocoder>(
+                kRate, block, timingInput(frames, {midiNoteOn(at, 60)}), kTimingSettings);
+            EXPECT_EQ(firstNonZero(out.left), at) << "block " << block;
+            EXPECT_EQ(firstNonZero(out.right), at) << "block " << block;
+        }
+    }
+    // A second note while the first sounds, a note-off, a pitch bend: each changes the output exactly
+    // from its own sample on.
+    const std::vector<TimedMidi> base{midiNoteOn(100, 57)};
+    struct Case {
+        TimedMidi event;
+        const char* what;
+    };
+    for (const Case& c :
+         {Case{midiNoteOn(64 * 20 + 17, 64), "second note"}, Case{midiNoteOff(64 * 30 + 63, 57), "note-off"},
+          Case{midiPitchBend(64 * 40 + 1, 4096), "pitch bend"}}) {
+        // A bend changes the phase increment from its sample on: the sample at its offset still has the
+        // phase accumulated at the old pitch, the next one differs.
+        const std::size_t expected = c.event.data[0] == 0xE0 ? c.event.frame + 1 : c.event.frame;
+        for (uint32_t block : {64u, 17u, 1u}) {
+            std::vector<TimedMidi> with = base;
+            with.push_back(c.event);
+            const StereoBuffer a =
+                renderHosted<Vocoder>(kRate, block, timingInput(frames, base), kTimingSettings);
+            const StereoBuffer b =
+                renderHosted<Vocoder>(kRate, block, timingInput(frames, with), kTimingSettings);
+            EXPECT_EQ(firstDifference(a.left, b.left), expected) << c.what << ", block " << block;
+        }
+    }
+    std::printf("[measured] vocoder synth: note-on and note-off take effect at their exact sample, a bend on "
+                "the next "
+                "(offsets 0/17/63 in blocks of 64, blocks of 1/17/1024)\n");
+}
+
+TEST(Vocoder, SilentWhileNoNoteIsHeld) {
+    const std::size_t frames = static_cast<std::size_t>(2.0 * kRate);
+    // No note at all: exact silence, whatever the modulator.
+    const StereoBuffer none = renderHosted<Vocoder>(kRate, 64, timingInput(frames, {}), {{"unvoiced", 0.f}});
+    EXPECT_EQ(peak(none.left), 0.f);
+    // A note held for 0.5 s: sound, then after its release and the envelopes' ring-out, silence
+    // again.
+    const StereoBuffer out = renderHosted<Vocoder>(
+        kRate, 64, timingInput(frames, {midiNoteOn(4800, 60), midiNoteOff(28800, 60)}), {{"unvoiced", 0.f}});
+    const double held = rmsDb(slice(out.left, {9600, 28800}));
+    const float after = peak(slice(out.left, {28800 + 9600, frames}));
+    std::printf("[measured] vocoder synth note: %.1f dBFS RMS while held, peak %.2e from 200 ms after its "
+                "note-off\n",
+                held, after);
+    EXPECT_GT(held, -30.0);
+    EXPECT_LT(after, 1e-6f);
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// The synth on its own.
+
+std::vector<float> synthRender(std::size_t frames, const std::vector<TimedMidi>& midi, int waveform = 0,
+                               float pulseWidth = 0.5f, double rate = kRate, int channel = 0) {
+    fx::CarrierSynth synth;
+    synth.prepare(rate);
+    synth.setWaveform(waveform);
+    synth.setPulseWidth(pulseWidth);
+    synth.setChannel(channel);
+    synth.reset();
+    std::vector<float> out(frames, 0.f);
+    std::size_t next = 0;
+    for (std::size_t pos = 0; pos < frames;) {
+        while (next < midi.size() && midi[next].frame <= pos) {
+            fx::MidiEvent e;
+            e.size = midi[next].size;
+            e.data = midi[next].data;
+            synth.handle(e);
+            ++next;
+        }
+        std::size_t until = frames;
+        if (next < midi.size()) until = std::min(until, midi[next].frame);
+        const auto n =
+            static_cast<uint32_t>(std::min<std::size_t>(until - pos, fx::CarrierSynth::kMaxRender));
+        synth.render(out.data() + pos, n);
+        pos += n;
+    }
+    return out;
+}
+
+// Mean period from the downward zero crossings (the saw's reset, once a cycle), linearly
+// interpolated.
+double sawFrequency(const std::vector<float>& x, std::size_t from, double rate) {
+    double first = -1.0, last = -1.0;
+    std::size_t count = 0;
+    for (std::size_t n = from + 1; n < x.size(); ++n) {
+        if (x[n - 1] > 0.f && x[n] <= 0.f && x[n - 1] - x[n] > 0.2f) {
+            const double t = static_cast<double>(n - 1) + x[n - 1] / static_cast<double>(x[n - 1] - x[n]);
+            if (first < 0.0) first = t;
+            last = t;
+            ++count;
+        }
+    }
+    return count > 1 ? rate * static_cast<double>(count - 1) / (last - first) : 0.0;
+}
+
+TEST(VocoderSynth, PitchIsEqualTemperedAndBendsTwoSemitones) {
+    const std::size_t frames = 48000;
+    struct Case {
+        int note;
+        int bend;
+        double hz;
+    };
+    double worstCents = 0.0;
+    for (const Case& c : {Case{69, 0, 440.0}, Case{45, 0, 110.0}, Case{84, 0, 440.0 * std::exp2(15.0 / 12.0)},
+                          Case{57, 8191, 220.0 * std::exp2(2.0 * 8191.0 / 8192.0 / 12.0)},
+                          Case{57, -8192, 220.0 * std::exp2(-2.0 / 12.0)}}) {
+        std::vector<TimedMidi> midi{midiNoteOn(0, c.note)};
+        if (c.bend != 0) midi.insert(midi.begin(), midiPitchBend(0, c.bend));
+        const std::vector<float> x = synthRender(frames, midi);
+        const double hz = sawFrequency(x, 480, kRate);
+        const double cents = 1200.0 * std::log2(hz / c.hz);
+        worstCents = std::max(worstCents, std::fabs(cents));
+        EXPECT_NEAR(cents, 0.0, 0.1) << c.note << " bend " << c.bend;
+    }
+    std::printf("[measured] vocoder synth pitch: worst error %.4f cents (notes 45, 69, 84, bends +-2 "
+                "semitones)\n",
+                worstCents);
+}
+
+// The strongest component that is not a harmonic of f0 (+-8 bins) between 50 Hz and `maxHz`, in dB relative
+// to the fundamental.
+double worstAliasDbc(std::span<const float> x, double f0, double rate, double maxHz) {
+    const std::vector<double> mag = windowedSpectrum(x);
+    const double binHz = rate / static_cast<double>(x.size());
+    double fundamental = 0.0;
+    const auto f0Bin = static_cast<std::size_t>(std::lround(f0 / binHz));
+    for (std::size_t k = f0Bin - 2; k <= f0Bin + 2; ++k)
+        fundamental = std::max(fundamental, mag[k]);
+    double worst = 0.0;
+    for (std::size_t k = 0; k < mag.size(); ++k) {
+        const double f = static_cast<double>(k) * binHz;
+        const double h = f / f0;
+        if (f < 50.0 || f > maxHz || std::fabs(h - std::round(h)) * f0 / binHz <= 8.0) continue;
+        worst = std::max(worst, mag[k]);
+    }
+    return toDb(worst / fundamental);
+}
+
+TEST(VocoderSynth, BandLimitedWaveformsAliasLittle) {
+    const std::size_t frames = 16384;
+    struct Case {
+        int note;
+        double maxDbc; // below 16 kHz, where the bank can have bands
+    };
+    // polyBLEP: the strongest alias (relative to the fundamental) grows with the pitch; the worst ones fold
+    // back just below Nyquist, above any band.
+    for (int waveform : {0, 1}) {
+        for (const Case& c :
+             {Case{45, -60.0}, Case{57, -55.0}, Case{69, -50.0}, Case{81, -45.0}, Case{93, -40.0}}) {
+            const double f0 = 440.0 * std::exp2((c.note - 69) / 12.0);
+            const std::vector<float> x = synthRender(frames + 4800, {midiNoteOn(0, c.note)}, waveform);
+            const auto steady = slice(x, {4800, 4800 + frames});
+            const double inBand = worstAliasDbc(steady, f0, kRate, 16000.0);
+            const double all = worstAliasDbc(steady, f0, kRate, kRate / 2.0);
+            std::printf("[measured] vocoder synth %s at %.1f Hz: worst alias %.1f dBc below 16 kHz, %.1f dBc "
+                        "up to Nyquist\n",
+                        waveform == 0 ? "saw" : "pulse", f0, inBand, all);
+            EXPECT_LT(inBand, c.maxDbc) << waveform << " " << c.note;
+        }
+    }
+}
+
+TEST(VocoderSynth, EveryWaveformPlaysAtTheReferenceLevel) {
+    const std::size_t frames = 48000;
+    for (int waveform : {0, 1, 2}) {
+        for (float width : {0.5f, 0.1f}) {
+            if (waveform != 1 && width != 0.5f) continue;
+            const std::vector<float> x = synthRender(frames, {midiNoteOn(0, 57)}, waveform, width);
+            const double level = rmsDb(slice(x, {4800, frames}));
+            std::printf("[measured] vocoder synth waveform %d (width %.2f): %.2f dBFS RMS (reference %.2f)\n",
+                        waveform, width, level, toDb(fx::CarrierSynth::kVoiceRms));
+            EXPECT_NEAR(level, toDb(fx::CarrierSynth::kVoiceRms), 0.5);
+        }
+    }
+}
+
+double lineDb(const std::vector<float>& x, std::size_t from, double hz) {
+    const std::vector<double> mag = windowedSpectrum(slice(x, {from, from + 16384}));
+    const double binHz = kRate / 16384.0;
+    const auto k = static_cast<std::size_t>(std::lround(hz / binHz));
+    return toDb(std::max({mag[k - 1], mag[k], mag[k + 1]}));
+}
+
+TEST(VocoderSynth, EightVoicesAndTheOldestIsStolen) {
+    const std::size_t frames = 4 * 16384;
+    auto hzOf = [](int note) { return 440.0 * std::exp2((note - 69) / 12.0); };
+    // Notes 60..67 (no octaves: no note's harmonic lands on another's fundamental), 1 ms apart.
+    std::vector<TimedMidi> midi;
+    for (int i = 0; i < 8; ++i)
+        midi.push_back(midiNoteOn(static_cast<std::size_t>(48 * i), 60 + i));
+    const std::vector<float> eight = synthRender(frames, midi);
+    double weakest = 0.0;
+    for (int i = 0; i < 8; ++i)
+        weakest = std::min(weakest, lineDb(eight, 16384, hzOf(60 + i)) - toDb(0.25 * std::sqrt(2.0)));
+    // A ninth note steals the oldest (60) and only that one.
+    midi.push_back(midiNoteOn(16384, 68));
+    const std::vector<float> nine = synthRender(frames, midi);
+    const double stolen = lineDb(nine, 2 * 16384, hzOf(60)) - lineDb(eight, 2 * 16384, hzOf(60));
+    double others = 0.0;
+    for (int i = 1; i < 8; ++i)
+        others = std::max(others, std::fabs(lineDb(nine, 2 * 16384, hzOf(60 + i)) -
+                                            lineDb(eight, 2 * 16384, hzOf(60 + i))));
+    const double added = lineDb(nine, 2 * 16384, hzOf(68)) - lineDb(eight, 2 * 16384, hzOf(68));
+    std::printf("[measured] vocoder synth: 8 voices sound (each fundamental within %.1f dB of a lone saw's); "
+                "a 9th note removes the oldest by %.1f dB, moves the others by <= %.2f dB, adds its own by "
+                "%.1f dB\n",
+                weakest, stolen, others, added);
+    EXPECT_GT(weakest,
+              -7.0); // a saw's fundamental is 2 / pi of its peak: -3.9 dB below a sine of that peak
+    EXPECT_LT(stolen, -60.0);
+    EXPECT_LT(others, 0.1);
+    EXPECT_GT(added, 40.0);
+    // Stealing fades the old note out (3 ms) instead of cutting it: no step larger than a note's own.
+    const float stealStep = maxStep(nine, {16384 - 480, 16384 + 480});
+    const float ownStep = maxStep(eight, {16384 - 480, 16384 + 480});
+    std::printf("[measured] vocoder synth steal: largest step %.3f around it, %.3f without it\n", stealStep,
+                ownStep);
+    EXPECT_LT(stealStep, 1.5f * ownStep);
+}
+
+TEST(VocoderSynth, SustainPedalAndChannelFilter) {
+    const std::size_t frames = 48000;
+    // The note-off arrives while the pedal is down: the note holds until the pedal comes up.
+    const std::vector<float> x = synthRender(frames, {midiControl(0, 64, 127), midiNoteOn(0, 60),
+                                                      midiNoteOff(4800, 60), midiControl(24000, 64, 0)});
+    EXPECT_GT(rmsDb(slice(x, {9600, 24000})), -15.0);
+    EXPECT_EQ(peak(slice(x, {24000 + 960, frames})), 0.f); // 15 ms release, then silence
+    // On channel 2 only: a channel-1 note is ignored, a channel-2 one plays.
+    const std::vector<float> ch1 = synthRender(frames, {midiNoteOn(0, 60, 100, 1)}, 0, 0.5f, kRate, 2);
+    const std::vector<float> ch2 = synthRender(frames, {midiNoteOn(0, 60, 100, 2)}, 0, 0.5f, kRate, 2);
+    EXPECT_EQ(peak(ch1), 0.f);
+    EXPECT_GT(peak(ch2), 0.1f);
+    // All notes off releases everything.
+    const std::vector<float> off =
+        synthRender(frames, {midiNoteOn(0, 60), midiNoteOn(0, 64), midiControl(4800, 123, 0)});
+    EXPECT_EQ(peak(slice(off, {4800 + 960, frames})), 0.f);
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Formant shift, flattening, unvoiced pass-through.
+
+// Spectral peak of a signal, in semitones above 100 Hz: its power spectrum smoothed by a Hann window a
+// third of an octave wide (in log frequency, so bin quantisation does not bias it), evaluated on a
+// 1/48-octave grid up to 12 kHz, the maximum refined by a parabola.
+double peakSemitones(const std::vector<float>& x, double rate) {
+    const std::size_t fft = 16384;
+    const auto psd = powerSpectrum(slice(x, {static_cast<std::size_t>(0.5 * rate), x.size()}), fft);
+    const double binHz = rate / static_cast<double>(fft);
+    const double halfWidthOct = 1.0 / 6.0;
+    std::vector<double> smooth;
+    for (double f = 100.0; f < 12000.0; f *= std::exp2(1.0 / 48.0)) {
+        double sum = 0.0;
+        for (std::size_t k = 1; k < psd.size(); ++k) {
+            const double d = std::log2(static_cast<double>(k) * binHz / f) / halfWidthOct;
+            if (std::fabs(d) < 1.0) sum += psd[k] * 0.5 * (1.0 + std::cos(std::numbers::pi * d));
+        }
+        smooth.push_back(10.0 * std::log10(sum + 1e-30));
+    }
+    const auto best =
+        static_cast<std::size_t>(std::max_element(smooth.begin(), smooth.end()) - smooth.begin());
+    const double a = smooth[best - 1], b = smooth[best], c = smooth[best + 1];
+    const double offset = 0.5 * (a - c) / (a - 2.0 * b + c);
+    return (static_cast<double>(best) + offset) / 4.0; // 4 grid steps per semitone
+}
+
+// Power-weighted mean log frequency (semitones above 100 Hz) of a signal's spectrum within an octave of
+// `centreHz`. When a spectrum moves by r in log frequency (P(f) -> P(f / r) / r per Hz), this mean moves
+// by exactly 12 log2 r: it measures the shift of the whole envelope, with far less noise than a peak.
+double centroidSemitones(const std::vector<float>& x, double rate, double centreHz) {
+    const std::size_t fft = 16384;
+    const auto psd = powerSpectrum(slice(x, {static_cast<std::size_t>(0.5 * rate), x.size()}), fft);
+    const double binHz = rate / static_cast<double>(fft);
+    double sum = 0.0, weighted = 0.0;
+    for (std::size_t k = 1; k < psd.size(); ++k) {
+        const double f = static_cast<double>(k) * binHz;
+        if (f < centreHz / 2.0 || f > centreHz * 2.0) continue;
+        sum += psd[k];
+        weighted += psd[k] * 12.0 * std::log2(f / 100.0);
+    }
+    return weighted / sum;
+}
+
+TEST(Vocoder, FormantShiftMovesTheSpectralEnvelope) {
+    const auto frames = static_cast<std::size_t>(4.0 * kRate);
+    // A modulator with one strong resonance (a 1 kHz band-pass over a -30 dB floor), a white carrier.
+    std::vector<float> mod = whiteNoise(frames, 31, 0.3f);
+    {
+        dsp::Biquad bp1, bp2;
+        bp1.setCoeffs(dsp::BiquadCoeffs::design(dsp::FilterKind::BandPass, kRate, 1000.0, 3.0));
+        bp2.setCoeffs(dsp::BiquadCoeffs::design(dsp::FilterKind::BandPass, kRate, 1000.0, 3.0));
+        const std::vector<float> floor = whiteNoise(frames, 32, 0.3f * 0.0316f);
+        for (std::size_t i = 0; i < frames; ++i)
+            mod[i] = bp2.process(bp1.process(mod[i])) + floor[i];
+    }
+    const std::vector<float> carrier = whiteNoise(frames, 33, 0.433f);
+    auto render = [&](float shift) {
+        return renderHosted<Vocoder>(
+                   kRate, 64, HostedInput{dualMono(mod), &carrier, {}},
+                   {{"carrier", 1.f}, {"bands", 32.f}, {"unvoiced", 0.f}, {"formant_shift", shift}})
+            .left;
+    };
+    const std::vector<float> base = render(0.f);
+    const double peakHz = 100.0 * std::exp2(peakSemitones(base, kRate) / 12.0);
+    const double baseCentroid = centroidSemitones(base, kRate, 1000.0);
+    std::printf("[measured] vocoder formant shift 0: output peak at %.1f Hz (modulator resonance 1000 Hz)\n",
+                peakHz);
+    EXPECT_NEAR(12.0 * std::log2(peakHz / 1000.0), 0.0, 1.0);
+    for (float shift : {-12.f, -7.f, -3.f, 5.f, 12.f}) {
+        const std::vector<float> out = render(shift);
+        const double moved = centroidSemitones(out, kRate, 1000.0 * std::exp2(shift / 12.0)) - baseCentroid;
+        const double peakMoved = peakSemitones(out, kRate) - peakSemitones(base, kRate);
+        std::printf("[measured] vocoder formant shift %+g semitones: spectral envelope moved %+.2f semitones "
+                    "(peak %+.2f)\n",
+                    shift, moved, peakMoved);
+        EXPECT_NEAR(moved, shift, 0.25) << shift;
+        EXPECT_NEAR(peakMoved, shift, 1.0) << shift;
+    }
+}
+
+// Band-level error slope (dB per octave) of the output against the modulator, over the bank's bands.
+double tiltDbPerOctave(const std::vector<float>& out, const std::vector<float>& mod, int bands, double rate) {
+    const std::size_t skip = static_cast<std::size_t>(0.5 * rate);
+    const auto po = powerSpectrum(slice(out, {skip, out.size()}), 8192);
+    const auto pm = powerSpectrum(slice(mod, {skip, mod.size()}), 8192);
+    const fx::BandPlan plan = fx::BandPlan::make(bands, fx::BandSpacing::Log, fx::BandShape{}, rate);
+    const std::vector<double> edges = bandEdges(plan, fx::BandSpacing::Log);
+    double sx = 0, sy = 0, sxx = 0, sxy = 0;
+    for (int b = 0; b < bands; ++b) {
+        const auto i = static_cast<std::size_t>(b);
+        const double x = std::log2(plan.analysisHz[i]);
+        const double y = 10.0 * std::log10(binPower(po, rate, edges[i], edges[i + 1]) /
+                                           binPower(pm, rate, edges[i], edges[i + 1]));
+        sx += x;
+        sy += y;
+        sxx += x * x;
+        sxy += x * y;
+    }
+    const double n = bands;
+    return (n * sxy - sx * sy) / (n * sxx - sx * sx);
+}
+
+TEST(Vocoder, FlattenMakesASawCarrierAsBrightAsNoise) {
+    const auto frames = static_cast<std::size_t>(4.0 * kRate);
+    const std::vector<float> mod = whiteNoise(frames, 41, 0.3f);
+    // A chord of three saws (A2, E3, C#4) as the carrier.
+    const std::vector<TimedMidi> chord{midiNoteOn(0, 45), midiNoteOn(0, 52), midiNoteOn(0, 61)};
+    double tilt[2];
+    for (int f = 0; f < 2; ++f) {
+        const StereoBuffer out =
+            renderHosted<Vocoder>(kRate, 64, HostedInput{dualMono(mod), nullptr, chord},
+                                  {{"carrier", 2.f}, {"unvoiced", 0.f}, {"flatten", static_cast<float>(f)}});
+        tilt[f] = tiltDbPerOctave(out.left, mod, 16, kRate);
+    }
+    std::printf("[measured] vocoder saw-chord carrier: output tilt against the modulator %+.2f dB/octave "
+                "without flattening, %+.2f dB/octave with flatten 1\n",
+                tilt[0], tilt[1]);
+    EXPECT_LT(tilt[0], -3.0);
+    EXPECT_LT(std::fabs(tilt[1]), 1.0);
+}
+
+// Sibilant noise: white noise high-passed at 4 kHz (4th order), most of its power above 5 kHz.
+std::vector<float> sibilant(std::size_t frames, uint64_t seed, float amplitude) {
+    std::vector<float> x = whiteNoise(frames, seed, amplitude);
+    for (double q : {dsp::kButterworth4QLow, dsp::kButterworth4QHigh}) {
+        dsp::Biquad f;
+        f.setCoeffs(dsp::BiquadCoeffs::design(dsp::FilterKind::HighPass, kRate, 4000.0, q));
+        for (float& v : x)
+            v = f.process(v);
+    }
+    return x;
+}
+
+// A voiced sound: harmonics of 150 Hz up to 3 kHz with a falling spectrum.
+std::vector<float> voiced(std::size_t frames) {
+    std::vector<float> x(frames, 0.f);
+    for (int k = 1; k * 150 <= 3000; ++k) {
+        const std::vector<float> h = sine(150.0 * k, kRate, frames, 0.3f / static_cast<float>(k), 0.7 * k);
+        for (std::size_t i = 0; i < frames; ++i)
+            x[i] += h[i];
+    }
+    return x;
+}
+
+TEST(Vocoder, UnvoicedPassesSibilantsAndNotVoicedSounds) {
+    const auto frames = static_cast<std::size_t>(2.0 * kRate);
+    const std::vector<float> s = sibilant(frames, 51, 0.5f);
+    // The synth carrier without notes: the vocoded bands are silent and only the unvoiced path can
+    // sound.
+    auto render = [&](const std::vector<float>& mod, float unvoiced) {
+        return renderHosted<Vocoder>(kRate, 64, HostedInput{dualMono(mod), nullptr, {}},
+                                     {{"carrier", 2.f}, {"unvoiced", unvoiced}});
+    };
+    const Window steady{static_cast<std::size_t>(0.2 * kRate), frames};
+    // What the path should pass: the sibilant above 5 kHz (the same 4th-order Butterworth high-pass).
+    std::vector<float> above = s;
+    for (double q : {dsp::kButterworth4QLow, dsp::kButterworth4QHigh}) {
+        dsp::Biquad f;
+        f.setCoeffs(dsp::BiquadCoeffs::design(dsp::FilterKind::HighPass, kRate, 5000.0, q));
+        for (float& v : above)
+            v = f.process(v);
+    }
+    const double full = rmsDb(slice(render(s, 1.f).left, steady)) - rmsDb(slice(above, steady));
+    const double half = rmsDb(slice(render(s, 0.5f).left, steady)) - rmsDb(slice(above, steady));
+    const float off = peak(render(s, 0.f).left);
+    const float vowel = peak(render(voiced(frames), 1.f).left);
+    std::printf("[measured] vocoder unvoiced: sibilant passes at %+.2f dB (unvoiced 1), %+.2f dB (0.5); "
+                "peak %.2g with unvoiced 0; a voiced sound passes peak %.2g with unvoiced 1\n",
+                full, half, off, vowel);
+    EXPECT_NEAR(full, 0.0, 0.5);
+    EXPECT_NEAR(half, -6.02, 0.5);
+    EXPECT_EQ(off, 0.f);
+    EXPECT_EQ(vowel, 0.f);
+    // A vowel, then an "s", then the vowel again: the path opens for the "s" only.
+    const std::size_t third = frames / 3;
+    std::vector<float> word = voiced(frames);
+    for (std::size_t i = third; i < 2 * third; ++i)
+        word[i] = s[i];
+    const StereoBuffer out = render(word, 1.f);
+    const double during = rmsDb(slice(out.left, {third + 4800, 2 * third}));
+    const double afterS = rmsDb(slice(out.left, {2 * third + 4800, frames}));
+    std::printf("[measured] vocoder unvoiced on a word: %.1f dBFS during the s, %.1f dBFS in the "
+                "vowel after\n",
+                during, afterS);
+    EXPECT_GT(during, -20.0);
+    EXPECT_LT(afterS, -100.0);
+}
+
+} // namespace
+} // namespace stagerack::test
