@@ -58,6 +58,8 @@ BandPlan BandPlan::make(int bands, BandSpacing spacing, const BandShape& shape, 
     const double half = 0.5 * step * std::max(shape.width, 0.01);
     const double zMinEdge = warpHz(spacing, kMinEdgeHz);
     const double shift = std::exp2(shape.shiftSemitones / 12.0);
+    p.spanLowHz = unwarpHz(spacing, std::max(zLow - 0.5 * step, zMinEdge));
+    p.spanHighHz = std::min(unwarpHz(spacing, zHigh + 0.5 * step), 0.5 * sampleRate);
     for (int b = 0; b < p.bands; ++b) {
         const double z = zLow + b * step;
         const double centre = unwarpHz(spacing, z);

@@ -38,6 +38,9 @@ struct BandPlan {
     std::array<double, kMaxBands> sectionQ{};
     double lowHz = 100.0; // the range actually used (after the clamps below)
     double highHz = 8000.0;
+    // The span the bank covers: half a band spacing beyond the outer centres (at most Nyquist).
+    double spanLowHz = 80.0;
+    double spanHighHz = 10000.0;
 
     // The range is clamped to [kMinCentreHz, kMaxCentreRatio * rate] and widened to at least an octave.
     static BandPlan make(int bands, BandSpacing spacing, const BandShape& shape, double sampleRate) noexcept;

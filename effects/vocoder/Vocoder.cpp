@@ -32,7 +32,9 @@ void Vocoder::prepare(double sampleRate, uint32_t /*maxBlock*/) {
     synth_.prepare(sampleRate);
     for (VocoderBank& b : banks_)
         b.prepare(sampleRate);
-    for (auto* s : {&lowHz_, &highHz_, &width_, &attackMs_, &releaseMs_})
+    for (auto* s : {&lowHz_, &highHz_, &width_})
+        s->prepare(sampleRate, kBankSmoothMs);
+    for (auto* s : {&attackMs_, &releaseMs_})
         s->prepare(sampleRate, kSmoothMs);
     for (auto* s : {&shift_, &flatten_, &unvoiced_, &carrierGain_, &outputGain_, &dry_})
         s->prepare(sampleRate, kSmoothMs);
@@ -77,6 +79,7 @@ void Vocoder::reset() noexcept {
     fadePos_ = 0;
     banks_[0].setLayout(intValue(kBands), static_cast<BandSpacing>(intValue(kSpacing)));
     banks_[0].design(shape_, sampleRate_);
+    banks_[0].snapFlatten(flatten_.current());
     updateFollowers();
     highPassState_ = {};
     highPower_ = allPower_ = 0.f;
@@ -167,6 +170,7 @@ void Vocoder::startGrid() noexcept {
             VocoderBank& next = banks_[static_cast<std::size_t>(1 - active_)];
             next.setLayout(bands, spacing);
             next.design(shape_, sampleRate_);
+            next.snapFlatten(flatten_.current());
             fading_ = true;
             fadePos_ = 0;
         }

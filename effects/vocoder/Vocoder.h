@@ -49,6 +49,9 @@ public:
 
     static constexpr uint32_t kGrid = 16;
     static constexpr float kSmoothMs = 20.f;
+    // The bank's range and width glide slower: sweeping the bands past a partial moves its phase, and a
+    // fast sweep rings.
+    static constexpr float kBankSmoothMs = 100.f;
     static constexpr float kCarrierFadeMs = 10.f;
     // A change of band count or spacing crossfades the old bank into a new one over this long.
     static constexpr double kLayoutFadeMs = 50.0;
@@ -93,15 +96,18 @@ public:
         "formant_shift (-12 to +12 semitones) moves the carrier bands up or down against the analysis "
         "bands, so the spectral envelope moves by that interval: up sounds smaller and brighter, down "
         "larger and darker. "
-        "flatten (0 to 1, default 1) divides each band by the carrier's own level in it (at most 24 dB "
-        "of boost): at 1 a saw, a chord or any carrier is as bright as white noise and the output follows "
-        "the modulator's spectrum; at 0 the carrier's own tilt stays (a saw sounds darker). "
+        "flatten (0 to 1, default 1) whitens the carrier: each band is scaled by the carrier's average "
+        "band level over its own level in that band (at most 24 dB of boost), so at 1 a saw, a chord or "
+        "any carrier is as bright as white noise and the output follows the modulator's spectrum, while "
+        "the carrier's loudness and dynamics are kept; at 0 the carrier's own tilt stays (a saw sounds "
+        "darker). "
         "unvoiced (0 to 1, default 0.5) passes the modulator's content above 5 kHz straight to the output "
         "while the modulator is sibilant (most of its power above 5 kHz: s, sh, t, f), so consonants stay "
         "intelligible; voiced sounds and guitar notes do not open it. "
-        "carrier_db is the carrier's gain (external or synth; it matters where flatten is below 1) and "
-        "output_db the vocoded output's; dry_mix adds the unprocessed input. "
-        "With a white carrier at -12 dBFS RMS the output is about as loud as the modulator. "
+        "carrier_db is the carrier's gain (external or synth) and output_db the vocoded output's; dry_mix "
+        "adds the unprocessed input. "
+        "With a carrier of -12 dBFS RMS within the bank's span (one synth voice is about that) the output "
+        "is about as loud as the modulator's content within that span. "
         "Typical settings: 16 log bands, 100 Hz to 8 kHz, attack 5 ms and release 50 ms, saw chords, "
         "unvoiced 0.5 for a classic talking synth; 32 bands and width 1 for intelligibility; 8 bands and "
         "release 300 ms for a robotic pad; formant_shift +-5 semitones for a cartoon or giant voice.";
@@ -172,7 +178,7 @@ public:
          .def = 100.f,
          .unit = Unit::Hertz,
          .taper = Taper::Log,
-         .smoothMs = kSmoothMs,
+         .smoothMs = kBankSmoothMs,
          .help = "Centre of the lowest band."},
         {.id = "high_hz",
          .name = "High",
@@ -181,7 +187,7 @@ public:
          .def = 8000.f,
          .unit = Unit::Hertz,
          .taper = Taper::Log,
-         .smoothMs = kSmoothMs,
+         .smoothMs = kBankSmoothMs,
          .help = "Centre of the highest band (at least an octave above low_hz, at most 0.45 of the "
                  "sample rate)."},
         {.id = "width",
@@ -191,7 +197,7 @@ public:
          .def = 1.f,
          .unit = Unit::None,
          .taper = Taper::Log,
-         .smoothMs = kSmoothMs,
+         .smoothMs = kBankSmoothMs,
          .help = "Bandwidth relative to the band spacing: 1 = neighbours cross at -3 dB."},
         {.id = "attack_ms",
          .name = "Attack",
@@ -229,8 +235,8 @@ public:
          .unit = Unit::Fraction,
          .taper = Taper::Linear,
          .smoothMs = kSmoothMs,
-         .help = "How far each band is divided by the carrier's own level in it (0 keeps the carrier's "
-                 "tilt, 1 makes any carrier as flat as white noise; at most 24 dB of boost)."},
+         .help = "How far the carrier is whitened: 0 keeps its tilt, 1 makes any carrier as bright as "
+                 "white noise (each band scaled toward the average band level; at most 24 dB of boost)."},
         {.id = "unvoiced",
          .name = "Unvoiced",
          .min = 0.f,
@@ -331,5 +337,6 @@ private:
 };
 
 static_assert(Effect<Vocoder>);
+static_assert(Vocoder::kGrid <= VocoderBank::kMaxChunk, "the bank takes at most a sub-block at a time");
 
 } // namespace stagerack::fx

@@ -13,12 +13,9 @@ using Veci = int32_t __attribute__((vector_size(16)));
 
 // Mean |x| / RMS of a Gaussian signal: what an envelope follower of |x| reads of band-limited noise.
 constexpr double kGaussMeanAbs = 0.79788456080286536; // sqrt(2 / pi)
-// The carrier follower's fast attack holds it near the peaks of |x|: on band-limited noise it reads about
-// this much above the mean |x| (measured, 8 to 32 bands; about pi / 2 on a sine).
-constexpr double kCarrierFollowerReading = 1.5;
-// The bands overlap: summed over the bank, the cascades' power responses |H|^4 add up to about this
-// times `width` inside the range (measured on white noise, see VocoderTest's level test).
-constexpr double kOverlap = 1.0;
+// The bands overlap: summed over the bank, the products of analysis and synthesis power responses add up
+// to about this times `width` inside the span (measured on white noise, see VocoderTest's level test).
+constexpr double kOverlap = 1.7;
 
 inline Vec splat(float v) noexcept {
     return Vec{v, v, v, v};
@@ -86,9 +83,14 @@ void VocoderBank::clear() noexcept {
         for (int s = 0; s < 2; ++s) {
             grp.as1[s] = grp.as2[s] = grp.ss1[s] = grp.ss2[s] = Vec{};
         }
-        grp.env = grp.envCarrier = grp.normStep = Vec{};
-        grp.norm = splat(1.f);
+        grp.env = grp.envCarrier = Vec{};
     }
+}
+
+void VocoderBank::snapFlatten(float flatten) noexcept {
+    flattenStart_ = flatten;
+    flattenStep_ = 0.f;
+    subPos_ = 0;
 }
 
 void VocoderBank::design(const BandShape& shape, double sampleRate) noexcept {
@@ -113,9 +115,12 @@ void VocoderBank::design(const BandShape& shape, double sampleRate) noexcept {
         const double k = 1.0 / q;
         const double ga = std::tan(pi * plan_.analysisHz[i] / sampleRate);
         const double gs = std::tan(pi * plan_.synthesisHz[i] / sampleRate);
-        // Power of white noise passed by the synthesis cascade, as a fraction of the input's: the analog
-        // integral of |H|^4 is pi g / (2 Q) (Glasser), the bilinear map weights it by 2 / (1 + g^2).
-        const double noiseGain = gs / ((1.0 + gs * gs) * q);
+        // Noise bandwidth (Hz) of the synthesis cascade: the analog integral of |H|^4 is pi g / (2 Q)
+        // (Glasser), the bilinear map weights it by 2 / (1 + g^2); as a fraction of the whole band that is
+        // g / ((1 + g^2) Q). Each band is scaled to pass the power that a carrier spread evenly over the
+        // bank's span puts into the whole span: that depends on the carrier's spectrum, not on the rate.
+        const double noiseHz = gs / ((1.0 + gs * gs) * q) * 0.5 * sampleRate;
+        const double synthScale = std::sqrt((plan_.spanHighHz - plan_.spanLowHz) / noiseHz);
         // Neighbouring bands driven by the same carrier add coherently; at their crossing their phases
         // are about 130 degrees apart and would notch the sum by 10-15 dB. With every other band
         // inverted they are 50 degrees apart and the summed bank is flat within about 1 dB.
@@ -123,7 +128,7 @@ void VocoderBank::design(const BandShape& shape, double sampleRate) noexcept {
         setLane(grp.ana[0], lane, bandPass(ga, k, 1.0));
         setLane(grp.ana[1], lane, bandPass(ga, k, analysisScale));
         setLane(grp.syn[0], lane, bandPass(gs, k, 1.0));
-        setLane(grp.syn[1], lane, bandPass(gs, k, polarity / std::sqrt(noiseGain)));
+        setLane(grp.syn[1], lane, bandPass(gs, k, polarity * synthScale));
     }
 }
 
@@ -133,11 +138,9 @@ void VocoderBank::setFollowers(float attack, float release) noexcept {
 }
 
 void VocoderBank::beginSubBlock(float flatten, uint32_t grid) noexcept {
-    // A white carrier at kRefRms reads this on every band's follower (the bands pass unit power).
-    const auto ref = static_cast<float>(kCarrierFollowerReading * kGaussMeanAbs * kRefRms);
-    const float floor = ref * static_cast<float>(std::pow(10.0, -kMaxFlattenDb / 20.0));
-    const Vec vf = splat(flatten);
-    const Vec inv = splat(1.f / static_cast<float>(grid));
+    flattenStart_ += static_cast<float>(subPos_) * flattenStep_; // where the last ramp ended
+    flattenStep_ = (flatten - flattenStart_) / static_cast<float>(grid);
+    subPos_ = 0;
     for (int gi = 0; gi < groups(); ++gi) {
         Group& grp = g_[static_cast<std::size_t>(gi)];
         for (int s = 0; s < 2; ++s) {
@@ -148,25 +151,22 @@ void VocoderBank::beginSubBlock(float flatten, uint32_t grid) noexcept {
         }
         grp.env = sanitize(grp.env);
         grp.envCarrier = sanitize(grp.envCarrier);
-        const Vec level = grp.envCarrier > floor ? grp.envCarrier : splat(floor);
-        const Vec target = 1.f + vf * (ref / level - 1.f);
-        grp.norm = sanitize(grp.norm);
-        grp.normStep = (target - grp.norm) * inv;
     }
 }
 
 void VocoderBank::process(const float* mod, const float* car, float* out, uint32_t n) noexcept {
-    Vec acc[kMaxChunk];
-    for (uint32_t i = 0; i < n; ++i)
-        acc[i] = Vec{};
-    for (int gi = 0; gi < groups(); ++gi) {
+    const int count = groups();
+    // The bank: per group, the samples in the inner loop (the states stay in registers).
+    for (int gi = 0; gi < count; ++gi) {
         Group& grp = g_[static_cast<std::size_t>(gi)];
+        auto& gain = gain_[static_cast<std::size_t>(gi)];
+        auto& band = band_[static_cast<std::size_t>(gi)];
+        auto& level = level_[static_cast<std::size_t>(gi)];
         const Section a0 = grp.ana[0], a1 = grp.ana[1], s0 = grp.syn[0], s1 = grp.syn[1];
         Vec as10 = grp.as1[0], as20 = grp.as2[0], as11 = grp.as1[1], as21 = grp.as2[1];
         Vec ss10 = grp.ss1[0], ss20 = grp.ss2[0], ss11 = grp.ss1[1], ss21 = grp.ss2[1];
-        Vec env = grp.env, envC = grp.envCarrier, norm = grp.norm;
-        const Vec normStep = grp.normStep, att = attack_, rel = release_;
-        const Vec cAtt = carrierAttack_, cRel = carrierRelease_;
+        Vec env = grp.env, envC = grp.envCarrier;
+        const Vec att = attack_, rel = release_, cAtt = carrierAttack_, cRel = carrierRelease_;
         for (uint32_t i = 0; i < n; ++i) {
             const Vec x = splat(mod[i]);
             const Vec ya = tick(x, as10, as20, a0.d, a0.c1, a0.e1, a0.b1, a0.b2);
@@ -178,8 +178,9 @@ void VocoderBank::process(const float* mod, const float* car, float* out, uint32
             const Vec sb = tick(sa, ss11, ss21, s1.d, s1.c1, s1.e1, s1.b1, s1.b2);
             const Vec cm = absv(sb);
             envC += (cm > envC ? cAtt : cRel) * (cm - envC);
-            norm += normStep;
-            acc[i] += env * norm * sb;
+            gain[i] = env;
+            band[i] = sb;
+            level[i] = envC;
         }
         grp.as1[0] = as10;
         grp.as2[0] = as20;
@@ -191,10 +192,42 @@ void VocoderBank::process(const float* mod, const float* car, float* out, uint32
         grp.ss2[1] = ss21;
         grp.env = env;
         grp.envCarrier = envC;
-        grp.norm = norm;
     }
-    for (uint32_t i = 0; i < n; ++i)
-        out[i] = (acc[i][0] + acc[i][1]) + (acc[i][2] + acc[i][3]);
+    // The sum over the bands, flattened where asked.
+    const float boostFloor = static_cast<float>(std::pow(10.0, -kMaxFlattenDb / 20.0));
+    // Keeps the factor at 1 where the carrier is silent (so its first sample after silence passes).
+    constexpr float kTiny = 1e-9f;
+    const float invBands = 1.f / static_cast<float>(bands_);
+    const bool flat = flattenStart_ != 0.f || flattenStep_ != 0.f;
+    for (uint32_t i = 0; i < n; ++i) {
+        Vec acc{};
+        if (!flat) {
+            for (int gi = 0; gi < count; ++gi) {
+                const auto g = static_cast<std::size_t>(gi);
+                acc += gain_[g][i] * band_[g][i];
+            }
+        } else {
+            const float amount = flattenStart_ + static_cast<float>(subPos_ + i + 1) * flattenStep_;
+            Vec power{};
+            for (int gi = 0; gi < count; ++gi) {
+                const Vec l = level_[static_cast<std::size_t>(gi)][i];
+                power += l * l; // unused lanes stay at zero
+            }
+            // The carrier's average band level (power mean), and each band's factor toward it.
+            const float mean = std::sqrt(((power[0] + power[1]) + (power[2] + power[3])) * invBands);
+            const Vec least = splat(mean * boostFloor + kTiny);
+            const Vec keep = splat(1.f - amount);
+            const Vec towards = splat(amount * (mean + kTiny));
+            for (int gi = 0; gi < count; ++gi) {
+                const auto g = static_cast<std::size_t>(gi);
+                const Vec l = level_[g][i] + kTiny;
+                const Vec factor = keep + towards / (l > least ? l : least);
+                acc += gain_[g][i] * band_[g][i] * factor;
+            }
+        }
+        out[i] = (acc[0] + acc[1]) + (acc[2] + acc[3]);
+    }
+    subPos_ += n;
 }
 
 } // namespace stagerack::fx

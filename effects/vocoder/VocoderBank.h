@@ -14,13 +14,19 @@
 // coefficients (their states stay zero). Storage is fixed for 32 bands: nothing here allocates, so the
 // layout can change on the audio thread.
 //
-// Levels. The synthesis sections are scaled so that each band passes the same power of a white carrier
-// (the bilinear noise bandwidth of a band is about g / ((1 + g^2) Q) of the full band for g = tan(pi f /
-// rate)), so a white carrier gives back the modulator's spectral envelope; the analysis output is scaled so
-// that a modulator and a white carrier at kRefRms give about the modulator's own level. Carrier flattening
-// divides each band's gain by the carrier band's own level (a fast-attack, slow-release follower, so a
-// carrier that starts from silence is not boosted for long; boost at most kMaxFlattenDb), blended by
-// `flatten`, so a saw or a chord comes out as bright as white noise would.
+// Levels. The synthesis sections are scaled so that each band passes the same power of a carrier that is
+// white across the bank's span (the bilinear noise bandwidth of a band is about g / ((1 + g^2) Q) of the
+// full band for g = tan(pi f / rate)), so such a carrier gives back the modulator's spectral envelope; the
+// analysis output is scaled so that a carrier with kRefRms inside the span gives about the level the
+// modulator has inside it.
+//
+// Carrier flattening whitens the carrier without touching its loudness: each band is scaled by the
+// carrier's average band level (the power mean over the bands) over the carrier's own level in that band
+// (boost at most kMaxFlattenDb), blended by `flatten`. A saw or a chord then comes out as bright as white
+// noise would, while the carrier's dynamics (a fade, a note's release, carrier_db) pass unchanged; a
+// white carrier is not changed at all. Levels and factors are computed per sample (fast attack, slower
+// release on each band's level; the average over the bands at the same sample), so a carrier that starts
+// or changes its balance is scaled consistently from its first sample.
 #pragma once
 
 #include "effects/vocoder/BandPlan.h"
@@ -36,10 +42,10 @@ public:
     using Vec = float __attribute__((vector_size(16)));
     static constexpr int kLanes = 4;
     static constexpr int kMaxGroups = BandPlan::kMaxBands / kLanes;
-    static constexpr uint32_t kMaxChunk = 64;
+    static constexpr uint32_t kMaxChunk = 16;
     // The carrier and modulator level at which the vocoder has unity gain.
     static constexpr double kRefRms = 0.25;
-    static constexpr double kCarrierAttackMs = 1.0;
+    static constexpr double kCarrierAttackMs = 0.5;
     static constexpr double kCarrierReleaseMs = 30.0;
     static constexpr double kMaxFlattenDb = 24.0;
 
@@ -54,9 +60,11 @@ public:
     // Modulator envelope follower coefficients (fraction of the gap closed per sample).
     void setFollowers(float attack, float release) noexcept;
     void clear() noexcept;
+    // Flattening jumps to `flatten` (after a reset, or for a bank that starts a crossfade).
+    void snapFlatten(float flatten) noexcept;
 
-    // At a grid point, before the sub-block: the flattening gains ramp to their new values over `grid`
-    // samples; tiny or broken states are flushed.
+    // At a grid point, before the sub-block: flattening moves to `flatten` linearly over the `grid`
+    // samples that follow; tiny or broken states are flushed.
     void beginSubBlock(float flatten, uint32_t grid) noexcept;
     // n <= kMaxChunk samples: out[i] = the vocoded sample for modulator mod[i] and carrier car[i].
     void process(const float* mod, const float* car, float* out, uint32_t n) noexcept;
@@ -75,8 +83,6 @@ private:
         Vec ss1[2], ss2[2]; // synthesis states
         Vec env;            // modulator band envelope (the band's gain)
         Vec envCarrier;     // carrier band level, for flattening
-        Vec norm;           // flattening factor, ramped across a sub-block
-        Vec normStep;
     };
 
     int groups() const noexcept { return (bands_ + kLanes - 1) / kLanes; }
@@ -89,6 +95,15 @@ private:
     Vec release_{};
     Vec carrierAttack_{};
     Vec carrierRelease_{};
+    // The flattening amount ramps across a sub-block, evaluated as start + position * step (position =
+    // samples since the grid point), so that any split of a sub-block computes the same values.
+    float flattenStart_ = 0.f;
+    float flattenStep_ = 0.f;
+    uint32_t subPos_ = 0;
+    // Per-sample band values of the current chunk, between the bank pass and the flattening pass.
+    std::array<std::array<Vec, kMaxChunk>, kMaxGroups> gain_{};
+    std::array<std::array<Vec, kMaxChunk>, kMaxGroups> band_{};
+    std::array<std::array<Vec, kMaxChunk>, kMaxGroups> level_{};
 };
 
 } // namespace stagerack::fx

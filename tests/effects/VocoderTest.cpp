@@ -8,6 +8,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <numbers>
@@ -100,14 +101,18 @@ TEST(Vocoder, MetadataIsCompleteAndIdsAreStable) {
 struct BandMatch {
     double worstDb = 0.0;    // largest |output - modulator| band level difference, after removing the mean
     double meanGainDb = 0.0; // mean output / modulator band level
-    double levelDb = 0.0;    // output RMS / modulator RMS
+    double levelDb = 0.0;    // output power / modulator power, both within the bank's range
 };
 
 BandMatch bandMatch(int bands, fx::BandSpacing spacing, float flatten, double rate = kRate,
                     bool print = true) {
     const auto frames = static_cast<std::size_t>(6.0 * rate);
     const std::vector<float> mod = shapedNoise(frames, rate, 101, 0.3f);
-    const std::vector<float> carrier = whiteNoise(frames, 202, 0.25f * std::sqrt(3.f)); // -12 dBFS RMS
+    // White noise with -12 dBFS RMS within the bank's span (the documented reference level).
+    const fx::BandPlan plan = fx::BandPlan::make(bands, spacing, fx::BandShape{}, rate);
+    const double inSpan = (plan.spanHighHz - plan.spanLowHz) / (0.5 * rate);
+    const std::vector<float> carrier =
+        whiteNoise(frames, 202, static_cast<float>(0.25 * std::sqrt(3.0 / inSpan)));
     HostedInput in{dualMono(mod), &carrier, {}};
     const std::vector<ParamValue> settings{{"carrier", 1.f},
                                            {"bands", static_cast<float>(bands)},
@@ -120,7 +125,6 @@ BandMatch bandMatch(int bands, fx::BandSpacing spacing, float flatten, double ra
     const std::size_t fft = rate > 100000.0 ? 16384 : 8192;
     const auto psdOut = powerSpectrum(tail(out.left), fft);
     const auto psdMod = powerSpectrum(tail(mod), fft);
-    const fx::BandPlan plan = fx::BandPlan::make(bands, spacing, fx::BandShape{}, rate);
     const std::vector<double> edges = bandEdges(plan, spacing);
     std::vector<double> diff;
     for (int b = 0; b < bands; ++b) {
@@ -137,7 +141,8 @@ BandMatch bandMatch(int bands, fx::BandSpacing spacing, float flatten, double ra
         std::snprintf(buf, sizeof buf, " %+.1f", d - m.meanGainDb);
         line += buf;
     }
-    m.levelDb = rmsDb(tail(out.left)) - rmsDb(tail(mod));
+    m.levelDb = 10.0 * std::log10(binPower(psdOut, rate, edges.front(), edges.back()) /
+                                  binPower(psdMod, rate, edges.front(), edges.back()));
     if (print)
         std::printf("[measured] vocoder %d %s bands, flatten %g, %g Hz: band level error <= %.2f dB "
                     "(overall gain %+.2f dB, level %+.2f dB)\n  per band:%s\n",
@@ -151,7 +156,8 @@ TEST(Vocoder, WhiteCarrierBandEnergiesFollowTheModulator) {
         for (float flatten : {0.f, 1.f}) {
             const BandMatch m = bandMatch(bands, fx::BandSpacing::Log, flatten);
             EXPECT_LE(m.worstDb, 3.0) << bands << " bands, flatten " << flatten;
-            // The documented calibration: a white carrier at -12 dBFS RMS gives about the modulator's level.
+            // The documented calibration: a white carrier at -12 dBFS RMS gives about the level the
+            // modulator has inside the bank's range.
             EXPECT_LE(std::fabs(m.levelDb), 3.0) << bands << " bands, flatten " << flatten;
         }
     }
@@ -619,6 +625,315 @@ TEST(Vocoder, UnvoicedPassesSibilantsAndNotVoicedSounds) {
                 during, afterS);
     EXPECT_GT(during, -20.0);
     EXPECT_LT(afterS, -100.0);
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Carrier choice and levels.
+
+TEST(Vocoder, CarrierChoiceFollowsTheSideChainInAutoMode) {
+    const std::size_t frames = 24000;
+    const std::vector<float> mod = whiteNoise(frames, 61, 0.3f);
+    const std::vector<float> side = whiteNoise(frames, 62, 0.433f);
+    const std::vector<TimedMidi> note{midiNoteOn(0, 57)};
+    auto run = [&](float mode, bool connected) {
+        return renderHosted<Vocoder>(kRate, 64, HostedInput{dualMono(mod), connected ? &side : nullptr, note},
+                                     {{"carrier", mode}})
+            .left;
+    };
+    EXPECT_EQ(maxAbsDiff(run(0.f, true), run(1.f, true)), 0.f);   // auto + connected = external
+    EXPECT_EQ(maxAbsDiff(run(0.f, false), run(2.f, false)), 0.f); // auto + unconnected = synth
+    EXPECT_EQ(maxAbsDiff(run(2.f, true), run(2.f, false)), 0.f);  // synth ignores carrier_in
+    EXPECT_GT(maxAbsDiff(run(0.f, true), run(0.f, false)), 0.01f);
+    // External without a connection is silence (the unvoiced path aside).
+    const std::vector<float> none =
+        renderHosted<Vocoder>(kRate, 64, HostedInput{dualMono(mod), nullptr, note},
+                              {{"carrier", 1.f}, {"unvoiced", 0.f}})
+            .left;
+    EXPECT_EQ(peak(none), 0.f);
+}
+
+TEST(Vocoder, LevelControls) {
+    const std::size_t frames = 96000;
+    const StereoBuffer mod = stereo(whiteNoise(frames, 71, 0.3f), whiteNoise(frames, 72, 0.3f));
+    const std::vector<float> side = whiteNoise(frames, 73, 0.433f);
+    const Window steady{24000, frames};
+    auto levelDb = [&](const std::vector<ParamValue>& settings) {
+        std::vector<ParamValue> all{{"carrier", 1.f}, {"unvoiced", 0.f}};
+        all.insert(all.end(), settings.begin(), settings.end());
+        return rmsDb(slice(renderHosted<Vocoder>(kRate, 64, HostedInput{mod, &side, {}}, all).left, steady));
+    };
+    const double plain = levelDb({{"flatten", 0.f}});
+    const double carrierUp = levelDb({{"flatten", 0.f}, {"carrier_db", 6.f}}) - plain;
+    const double flatPlain = levelDb({});
+    const double flatCarrierUp = levelDb({{"carrier_db", 6.f}}) - flatPlain;
+    const double outDown = levelDb({{"output_db", -9.f}}) - flatPlain;
+    std::printf("[measured] vocoder levels: carrier_db +6 -> %+.2f dB (flatten 0), %+.2f dB (flatten 1); "
+                "output_db -9 -> %+.2f dB\n",
+                carrierUp, flatCarrierUp, outDown);
+    EXPECT_NEAR(carrierUp, 6.0, 0.1);
+    EXPECT_NEAR(flatCarrierUp, 6.0, 0.1); // flattening keeps the carrier's loudness
+    EXPECT_NEAR(outDown, -9.0, 0.01);
+    // dry_mix 1 with a silent carrier: the input itself, each side its own.
+    const StereoBuffer dry = renderHosted<Vocoder>(kRate, 64, HostedInput{mod, nullptr, {}},
+                                                   {{"unvoiced", 0.f}, {"dry_mix", 1.f}});
+    EXPECT_EQ(maxAbsDiff(dry.left, mod.left), 0.f);
+    EXPECT_EQ(maxAbsDiff(dry.right, mod.right), 0.f);
+}
+
+TEST(Vocoder, LatencyIsZero) {
+    const std::size_t frames = 9600;
+    Vocoder v;
+    EXPECT_EQ(v.latencySamples(), 0u);
+    // The dry path: an impulse comes out where it went in.
+    const StereoBuffer dry =
+        renderHosted<Vocoder>(kRate, 64, HostedInput{dualMono(impulse(frames, 0)), nullptr, {}},
+                              {{"unvoiced", 0.f}, {"dry_mix", 1.f}});
+    EXPECT_EQ(peakIndex(dry.left), 0u);
+    // The vocoded path: a carrier impulse at frame 4800 under a steady modulator is heard from frame 4800
+    // on (the bank is causal and has no delay).
+    const std::vector<float> side = impulse(frames, 4800);
+    const StereoBuffer wet = renderHosted<Vocoder>(
+        kRate, 64, HostedInput{dualMono(whiteNoise(frames, 81, 0.3f)), &side, {}}, {{"unvoiced", 0.f}});
+    EXPECT_EQ(firstNonZero(wet.left), 4800u);
+    std::printf("[measured] vocoder latency: dry impulse at 0, carrier impulse heard from its own sample "
+                "(reported 0)\n");
+}
+
+TEST(Vocoder, TailCoversTheRelease) {
+    const double rate = kRate;
+    const auto frames = static_cast<std::size_t>(3.0 * rate);
+    const std::size_t stop = static_cast<std::size_t>(1.0 * rate);
+    std::vector<float> mod = whiteNoise(frames, 91, 0.3f);
+    std::fill(mod.begin() + static_cast<std::ptrdiff_t>(stop), mod.end(), 0.f);
+    const std::vector<float> side = whiteNoise(frames, 92, 0.433f);
+    const std::vector<ParamValue> settings{{"release_ms", 200.f}, {"unvoiced", 0.f}};
+    Vocoder v;
+    prepareLikeHost(v, rate, 64, settings);
+    const uint32_t tail = v.tailSamples();
+    const StereoBuffer out = runHosted(v, rate, 64, HostedInput{dualMono(mod), &side, {}});
+    const double steady = rmsDb(slice(out.left, {stop - 24000, stop}));
+    std::size_t quiet = frames;
+    for (std::size_t n = stop; n + 480 <= frames; n += 480)
+        if (rmsDb(slice(out.left, {n, n + 480})) < steady - 60.0) {
+            quiet = n;
+            break;
+        }
+    std::printf("[measured] vocoder tail (release 200 ms): -60 dB after %.0f ms; tailSamples %.0f ms\n",
+                1000.0 * static_cast<double>(quiet - stop) / rate, 1000.0 * tail / rate);
+    EXPECT_LE(quiet - stop, tail);
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Generic rules: block-size invariance (MIDI split across blocks), rates, silence, soak, clicks.
+
+TEST(Vocoder, BlockSizeInvarianceWithMidiAndSideChain) {
+    const std::size_t frames = 52224; // 3 * 17408
+    StereoBuffer audio = stereo(whiteNoise(frames, 11, 0.2f), whiteNoise(frames, 12, 0.2f));
+    const std::vector<float> tone = sine(330.0, kRate, frames, 0.3f);
+    const std::vector<float> hiss = sibilant(frames, 13, 0.4f);
+    for (std::size_t i = 0; i < frames; ++i) {
+        audio.left[i] += tone[i] + (i > 30000 && i < 36000 ? hiss[i] : 0.f);
+        audio.right[i] += tone[i];
+    }
+    const std::vector<TimedMidi> midi{
+        midiNoteOn(5, 57),      midiNoteOn(1000, 61),      midiControl(3000, 64, 127),
+        midiNoteOff(4001, 61),  midiPitchBend(9000, 3000), midiNoteOn(12345, 64),
+        midiNoteOn(12345, 69),  midiControl(20000, 64, 0), midiNoteOn(25000, 72),
+        midiNoteOff(30001, 57), midiNoteOn(33333, 45),     midiControl(40000, 123, 0),
+        midiNoteOn(41000, 50),  midiNoteOn(41001, 52),     midiNoteOn(41002, 54),
+        midiNoteOn(41003, 55),  midiNoteOn(41004, 57),     midiNoteOn(41005, 59),
+        midiNoteOn(41006, 60),  midiNoteOn(41007, 62),     midiNoteOn(41008, 64)}; // the last steals
+    const std::vector<ParamEvent> events{{17408,
+                                          {{"bands", 24.f},
+                                           {"spacing", 1.f},
+                                           {"formant_shift", 3.f},
+                                           {"waveform", 1.f},
+                                           {"pulse_width", 0.3f},
+                                           {"attack_ms", 1.f},
+                                           {"release_ms", 300.f}}},
+                                         {34816,
+                                          {{"bands", 8.f},
+                                           {"spacing", 2.f},
+                                           {"low_hz", 200.f},
+                                           {"high_hz", 5000.f},
+                                           {"width", 1.5f},
+                                           {"flatten", 0.5f},
+                                           {"unvoiced", 1.f},
+                                           {"carrier_db", 6.f},
+                                           {"output_db", -3.f},
+                                           {"dry_mix", 0.2f},
+                                           {"waveform", 2.f}}}};
+    const std::vector<float> side = whiteNoise(frames, 14, 0.4f);
+    float worst[2] = {0.f, 0.f};
+    for (int withSide = 0; withSide < 2; ++withSide) {
+        const HostedInput in{audio, withSide != 0 ? &side : nullptr, midi};
+        const StereoBuffer ref = renderHosted<Vocoder>(kRate, 1, in, {}, events);
+        EXPECT_GT(rms(ref.left), 0.01);
+        for (uint32_t block : {17u, 64u, 1024u}) {
+            const StereoBuffer out = renderHosted<Vocoder>(kRate, block, in, {}, events);
+            worst[withSide] =
+                std::max({worst[withSide], maxAbsDiff(ref.left, out.left), maxAbsDiff(ref.right, out.right)});
+        }
+    }
+    std::printf("[measured] vocoder block-size deviation: %.3g (synth, MIDI split across blocks), %.3g "
+                "(carrier_in)\n",
+                worst[0], worst[1]);
+    EXPECT_LE(worst[0], 1e-5f);
+    EXPECT_LE(worst[1], 1e-5f);
+}
+
+TEST(Vocoder, SampleRatesSilenceAndSoak) {
+    for (double rate : {44100.0, 48000.0, 96000.0, 192000.0}) {
+        const BandMatch m = bandMatch(16, fx::BandSpacing::Log, 1.f, rate);
+        EXPECT_LE(m.worstDb, 3.0) << rate;
+        EXPECT_LE(std::fabs(m.levelDb), 3.0) << rate;
+        // A note at frame 1000 starts there.
+        const StereoBuffer onset = renderHosted<Vocoder>(
+            rate, 64, HostedInput{dualMono(whiteNoise(4096, 77, 0.3f)), nullptr, {midiNoteOn(1000, 60)}},
+            kTimingSettings);
+        EXPECT_EQ(firstNonZero(onset.left), 1000u) << rate;
+        // Silence in, silence out: with a carrier_in signal, with held notes, with neither.
+        const auto frames = static_cast<std::size_t>(rate);
+        const std::vector<float> side = whiteNoise(frames, 5, 0.5f);
+        for (int c = 0; c < 3; ++c) {
+            const HostedInput in{dualMono(constant(frames, 0.f)), c == 0 ? &side : nullptr,
+                                 c == 1 ? std::vector<TimedMidi>{midiNoteOn(0, 60), midiNoteOn(100, 67)}
+                                        : std::vector<TimedMidi>{}};
+            const StereoBuffer out = renderHosted<Vocoder>(rate, 64, in);
+            EXPECT_EQ(peak(out.left), 0.f) << rate << " case " << c;
+            EXPECT_EQ(peak(out.right), 0.f) << rate << " case " << c;
+        }
+        // The generic soak (no side-chain, no MIDI) ...
+        const SoakResult soak = randomParamSoak<Vocoder>(rate, 2.0, 256, 4242, 0.5f);
+        EXPECT_TRUE(soak.finite) << rate;
+        // ... and one with a side-chain that comes and goes, MIDI notes and random parameters before every
+        // block of random length.
+        Rng rng(99 + static_cast<uint64_t>(rate));
+        const auto soakFrames = static_cast<std::size_t>(4.0 * rate);
+        StereoBuffer buffer = stereo(whiteNoise(soakFrames, 7, 0.5f), whiteNoise(soakFrames, 8, 0.5f));
+        const std::vector<float> carrier = whiteNoise(soakFrames, 9, 0.9f);
+        Vocoder v;
+        prepareLikeHost(v, rate, 256);
+        std::vector<fx::MidiEvent> events;
+        for (std::size_t pos = 0; pos < soakFrames;) {
+            for (std::size_t i = 0; i < Vocoder::kParamCount; ++i)
+                if (rng.uniform() < 0.3) v.setParam(i, randomParamValue(Vocoder::kParams[i], rng));
+            const auto n = static_cast<uint32_t>(std::min<std::size_t>(1 + rng.below(256), soakFrames - pos));
+            events.clear();
+            for (int e = 0; e < 3; ++e) {
+                if (rng.uniform() < 0.5) continue;
+                fx::MidiEvent ev;
+                ev.offset = rng.below(n);
+                ev.size = 3;
+                const uint8_t kinds[] = {0x90, 0x80, 0xE0, 0xB0};
+                ev.data = {kinds[rng.below(4)], static_cast<uint8_t>(rng.below(128)),
+                           static_cast<uint8_t>(rng.below(128))};
+                events.push_back(ev);
+            }
+            std::sort(events.begin(), events.end(),
+                      [](const fx::MidiEvent& a, const fx::MidiEvent& b) { return a.offset < b.offset; });
+            fx::StereoBlock block{buffer.left.data() + pos, buffer.right.data() + pos, n};
+            fx::ProcessContext ctx;
+            ctx.sampleRate = rate;
+            ctx.frames = n;
+            ctx.midi = events;
+            ctx.sidechain = rng.uniform() < 0.7 ? carrier.data() + pos : nullptr;
+            v.process(block, ctx);
+            pos += n;
+        }
+        const bool finite = allFinite(buffer.left) && allFinite(buffer.right);
+        const float outPeak = std::max(peak(buffer.left), peak(buffer.right));
+        std::printf("[measured] vocoder at %g Hz: soak with side-chain and MIDI finite %d, peak %.2f\n", rate,
+                    finite ? 1 : 0, outPeak);
+        EXPECT_TRUE(finite) << rate;
+        // At most +24 dB on the carrier and +24 dB on the output, with a carrier up to 6 dB above the
+        // reference level and noise's crest factor: bounded far below this unless something runs away.
+        EXPECT_LT(outPeak, 0.5f * 2.f * 251.f * 4.f) << rate;
+    }
+}
+
+struct VocoderStep {
+    double clickScore = 0.0;
+    double stepRatio = 0.0;
+    double effect = 0.0;
+};
+
+// Steps one parameter at frame 24000 while a 997 Hz sine plays into the modulator and the carrier is a
+// 997 Hz sine on carrier_in (a steady, single tone out: any click stands out) or the synth holding A3.
+VocoderStep stepVocoder(std::vector<ParamValue> settings, std::string_view id, float from, float to,
+                        bool synthCarrier) {
+    const StepSpec spec;
+    const std::size_t frames = spec.stepAt + spec.eventFrames + spec.steadyFrames;
+    const auto fade = static_cast<std::size_t>(0.01 * spec.sampleRate);
+    std::vector<float> mod = fadedSine(spec.freqHz, spec.sampleRate, frames, spec.amplitude, fade);
+    if (id == "unvoiced") { // a strong 9 kHz partial makes the modulator "sibilant"
+        const std::vector<float> hf = fadedSine(9000.0, spec.sampleRate, frames, 0.3f, fade);
+        for (std::size_t i = 0; i < frames; ++i)
+            mod[i] += hf[i];
+    }
+    const std::vector<float> side = fadedSine(spec.freqHz, spec.sampleRate, frames, 0.35f, fade, 0.3);
+    HostedInput in{dualMono(mod), synthCarrier ? nullptr : &side, {}};
+    if (synthCarrier) in.midi.push_back(midiNoteOn(0, 57));
+    settings.push_back({id, from});
+    const StereoBuffer unchanged = renderHosted<Vocoder>(spec.sampleRate, spec.blockFrames, in, settings);
+    const StereoBuffer out =
+        renderHosted<Vocoder>(spec.sampleRate, spec.blockFrames, in, settings, {{spec.stepAt, {{id, to}}}});
+    const Window before{spec.stepAt - spec.steadyFrames, spec.stepAt};
+    const Window event{spec.stepAt, spec.stepAt + spec.eventFrames};
+    const Window after{event.end, frames};
+    VocoderStep r;
+    r.clickScore = clickScore(out.left, event, before, after);
+    r.stepRatio = stepRatio(out.left, event, before, after);
+    r.effect =
+        maxAbsDiff(slice(out.left, {spec.stepAt, frames}), slice(unchanged.left, {spec.stepAt, frames})) /
+        std::max(1e-9f, peak(slice(unchanged.left, before)));
+    return r;
+}
+
+TEST(Vocoder, ParameterStepsDoNotClick) {
+    struct Step {
+        std::string_view id;
+        float from;
+        float to;
+        bool synth;
+        std::vector<ParamValue> settings;
+    };
+    const std::vector<ParamValue> ext{{"carrier", 1.f}};
+    const std::vector<ParamValue> syn{{"carrier", 2.f}};
+    const std::vector<Step> steps{
+        {"carrier", 1.f, 2.f, false, {}},
+        {"carrier", 2.f, 1.f, false, {}},
+        {"waveform", 0.f, 1.f, true, syn},
+        {"waveform", 1.f, 2.f, true, syn},
+        {"pulse_width", 0.5f, 0.1f, true, {{"carrier", 2.f}, {"waveform", 1.f}}},
+        {"bands", 16.f, 32.f, false, ext},
+        {"bands", 32.f, 8.f, false, ext},
+        {"spacing", 0.f, 1.f, false, ext},
+        {"spacing", 1.f, 2.f, false, ext},
+        {"low_hz", 100.f, 900.f, false, ext},
+        {"low_hz", 1000.f, 40.f, false, ext},
+        {"high_hz", 8000.f, 1000.f, false, ext},
+        {"width", 1.f, 2.f, false, ext},
+        {"width", 1.f, 0.5f, false, ext},
+        {"attack_ms", 0.5f, 200.f, false, ext},
+        {"release_ms", 2000.f, 5.f, false, ext},
+        {"formant_shift", 0.f, 12.f, false, ext},
+        {"formant_shift", 0.f, -12.f, false, ext},
+        {"flatten", 1.f, 0.f, false, ext},
+        {"unvoiced", 0.f, 1.f, false, ext},
+        {"carrier_db", -24.f, 24.f, false, {{"carrier", 1.f}, {"flatten", 0.f}}},
+        {"output_db", -24.f, 24.f, false, ext},
+        {"dry_mix", 0.f, 1.f, false, ext},
+    };
+    for (const auto& s : steps) {
+        const VocoderStep r = stepVocoder(s.settings, s.id, s.from, s.to, s.synth);
+        std::printf(
+            "[measured] vocoder %s %g -> %g: click score %.3f, step ratio %.3f (changed output by %.2f)\n",
+            std::string(s.id).c_str(), s.from, s.to, r.clickScore, r.stepRatio, r.effect);
+        EXPECT_LE(r.clickScore, 2.0) << s.id << " " << s.from << " -> " << s.to;
+        EXPECT_LE(r.stepRatio, 1.5) << s.id << " " << s.from << " -> " << s.to;
+        EXPECT_GT(r.effect, 0.01) << s.id << " " << s.from << " -> " << s.to;
+    }
 }
 
 } // namespace
