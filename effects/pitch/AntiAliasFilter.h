@@ -24,16 +24,10 @@ public:
         for (auto& ch : state_)
             for (auto& s : ch)
                 s = {};
-        active_ = false;
     }
     // `ratio`: the fastest read speed that will play the filtered signal. Call on a fixed grid.
     void setRatio(double ratio) noexcept {
         const double blend = std::clamp((ratio - 1.0) / (kFullFrom - 1.0), 0.0, 1.0);
-        if (blend <= 0.0) {
-            if (active_) reset();
-            return;
-        }
-        active_ = true;
         const double cutoff = kCutoffRatio * sampleRate_ / std::max(ratio, 1.0);
         coeffs_[0] = dsp::SvfCoeffs::from(
             dsp::SvfDesign::design(dsp::FilterKind::LowPass, sampleRate_, cutoff, dsp::kButterworth4QLow)
@@ -42,9 +36,7 @@ public:
             dsp::SvfDesign::design(dsp::FilterKind::LowPass, sampleRate_, cutoff, dsp::kButterworth4QHigh)
                 .blendedWithWire(blend));
     }
-    bool active() const noexcept { return active_; }
     float process(std::size_t channel, float x) noexcept {
-        if (!active_) return x;
         auto& s = state_[channel];
         return dsp::svfTick(s[1], dsp::svfTick(s[0], x, coeffs_[0]), coeffs_[1]);
     }
@@ -59,7 +51,6 @@ public:
 
 private:
     double sampleRate_ = 48000.0;
-    bool active_ = false;
     std::array<dsp::SvfCoeffs, 2> coeffs_{};
     std::array<std::array<dsp::SvfState<float>, 2>, Channels> state_{};
 };
