@@ -95,7 +95,8 @@ void VocoderBank::snapFlatten(float flatten) noexcept {
 
 void VocoderBank::design(const BandShape& shape, double sampleRate) noexcept {
     plan_ = BandPlan::make(bands_, spacing_, shape, sampleRate);
-    // Analysis output scale: a white modulator and a white carrier, both at kRefRms, give about kRefRms.
+    // Analysis output scale: with a carrier of kRefRms within the span, the output has about the level the
+    // modulator has within the span.
     const double analysisScale =
         1.0 / (kGaussMeanAbs * kRefRms * std::sqrt(kOverlap * std::max(shape.width, 0.01)));
     const double pi = std::numbers::pi;
@@ -121,9 +122,7 @@ void VocoderBank::design(const BandShape& shape, double sampleRate) noexcept {
         // bank's span puts into the whole span: that depends on the carrier's spectrum, not on the rate.
         const double noiseHz = gs / ((1.0 + gs * gs) * q) * 0.5 * sampleRate;
         const double synthScale = std::sqrt((plan_.spanHighHz - plan_.spanLowHz) / noiseHz);
-        // Neighbouring bands driven by the same carrier add coherently; at their crossing their phases
-        // are about 130 degrees apart and would notch the sum by 10-15 dB. With every other band
-        // inverted they are 50 degrees apart and the summed bank is flat within about 1 dB.
+        // Every other band inverted: neighbours add without notches (see the header).
         const double polarity = b % 2 != 0 ? -1.0 : 1.0;
         setLane(grp.ana[0], lane, bandPass(ga, k, 1.0));
         setLane(grp.ana[1], lane, bandPass(ga, k, analysisScale));

@@ -8,9 +8,14 @@
 // eq/SvfCascade.h reduced to a band-pass (u = x - s2; y = d u + c1 s1; s1 = e1 s1 + b1 u;
 // s2 += b1 s1_old + b2 u), which is the SVF exactly in real arithmetic.
 //
-// Layout for speed: bands are processed four at a time in SSE-sized vectors (GCC/Clang vector extension),
-// the samples of a sub-block in the inner loop so that a group's states stay in registers; the groups'
-// outputs accumulate per sample and are summed across lanes once per sample. Unused lanes have all-zero
+// Neighbouring synthesis bands are driven by the same carrier and add coherently; at their crossing the
+// two cascades are about 130 degrees apart and would notch the sum by 10-15 dB, so every other band is
+// inverted (then they are 50 degrees apart and the summed bank is flat within about 1 dB).
+//
+// Layout for speed: bands are processed four at a time in SSE-sized vectors (GCC/Clang vector extension).
+// A first pass runs each group of four over the samples of a sub-block (its states stay in registers) and
+// keeps the bands' gains, outputs and carrier levels; a second pass, sample by sample, forms the carrier's
+// average band level, flattens and sums across the groups and lanes. Unused lanes have all-zero
 // coefficients (their states stay zero). Storage is fixed for 32 bands: nothing here allocates, so the
 // layout can change on the audio thread.
 //
