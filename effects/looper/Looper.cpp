@@ -470,8 +470,8 @@ void Looper::moveMainToFade() noexcept {
 }
 
 void Looper::crossfadeView() noexcept {
-    // The fade head keeps the loop as it sounded before the undo (redo) and fades out; the main head sees
-    // the new state and fades in.
+    // The rendered fade-out keeps the loop as it sounded before the undo (redo, switch); the main head
+    // sees the new state and fades in.
     if (main_.len == 0 || main_.amp.gain <= 0.f) return;
     const float target = main_.amp.target;
     moveMainToFade();
@@ -517,7 +517,7 @@ void Looper::updateMotion() noexcept {
     if (loopLen_ == 0 || closing_) return;
     const int dir = reverse_ ? -1 : 1;
     if (main_.dir == dir && main_.half == halfSpeed_) return;
-    if (main_.amp.gain > 0.f) crossfadeView(); // the old motion fades out on the fade head
+    if (main_.amp.gain > 0.f) crossfadeView(); // the old motion fades out
     if (main_.half && !halfSpeed_ && (main_.h2 & 1)) {
         main_.h2 -= main_.dir; // back onto the position just passed (its write is due now)
         if (main_.h2 < 0) main_.h2 += 2 * static_cast<int64_t>(main_.len);
@@ -572,8 +572,9 @@ void Looper::writeLoop(uint32_t p, float xL, float xR, float fb, float amount) n
     const uint8_t l = locate(chunk);
     float* live = frameAt(p, l);
     // Fraction of the old layer kept: 1 outside an overdub, the feedback inside, ramping at its edges.
-    // At amount 1 this is exactly fb and the input is added unscaled: a full overdub is an exact sum.
-    const float keep = (1.f - amount) + amount * fb;
+    // Exactly fb at amount 1 (and the input added unscaled: a full overdub is an exact sum), exactly 1 at
+    // feedback 1 (so the fades of an overdub never touch the old layer).
+    const float keep = amount == 1.f ? fb : 1.f + amount * (fb - 1.f);
     if (closing_ && p == closePos_) {
         // The seam: what was played just after the loop's end is crossfaded into its start.
         const float h = seamHead_[closePos_];

@@ -270,6 +270,122 @@ TEST(Looper, OverdubSumsExactlyAndUndoRestoresTheLoop) {
     }
 }
 
+// 70 000 overdub sessions, more than the 65 536 slots that remember which sessions were undone (so session
+// ids wrap round them), now and then over the whole loop. A session that will be undone for good layers
+// noise; one that stays (or is undone and redone) layers silence: if any undone layer came back, or any
+// undo lost track of the layer underneath, the loop would change. Then a real layer is undone and redone.
+TEST(Looper, SeventyThousandOverdubSessionsKeepTheLoopExact) {
+    constexpr uint32_t kBlock = 64;
+    const std::size_t L = 48000;
+    auto looper = std::make_unique<Looper>();
+    prepareLikeHost(*looper, kRate, kBlock, {{"dry_level_db", -60.f}});
+    const StereoBuffer recording = noise(L, 5);
+    const StereoBuffer layer = noise(L, 6, 0.3f);
+    const StereoBuffer junk = noise(1 << 16, 7);
+    std::size_t t = 0;
+    std::vector<float> l(kBlock), r(kBlock);
+    // Runs `blocks` blocks; the input is silence unless `src` is given (indexed from `srcStart`), or
+    // noise when `noisy`.
+    auto run = [&](std::size_t blocks, const StereoBuffer* src = nullptr, std::size_t srcStart = 0,
+                   bool noisy = false) {
+        for (std::size_t b = 0; b < blocks; ++b) {
+            for (uint32_t i = 0; i < kBlock; ++i) {
+                const std::size_t j = (t + i) & 0xFFFF;
+                l[i] = src ? src->left[t + i - srcStart] : noisy ? junk.left[j] : 0.f;
+                r[i] = src ? src->right[t + i - srcStart] : noisy ? junk.right[j] : 0.f;
+            }
+            fx::StereoBlock block{l.data(), r.data(), kBlock};
+            fx::ProcessContext ctx;
+            ctx.frames = kBlock;
+            looper->process(block, ctx);
+            t += kBlock;
+        }
+    };
+    auto tap = [&](std::size_t p) {
+        looper->setParam(p, 1.f);
+        looper->setParam(p, 0.f);
+    };
+    // One pass of the loop as heard, indexed by loop position (playback started at frame L).
+    auto pass = [&] {
+        LoopModel m{std::vector<float>(L), std::vector<float>(L)};
+        for (std::size_t b = 0; b < L / kBlock; ++b) {
+            const std::size_t p0 = (t - L) % L;
+            run(1);
+            for (uint32_t i = 0; i < kBlock; ++i) {
+                m.left[(p0 + i) % L] = l[i];
+                m.right[(p0 + i) % L] = r[i];
+            }
+        }
+        return m;
+    };
+    tap(Looper::kFootswitch);
+    run(L / kBlock, &recording, 0);
+    tap(Looper::kFootswitch);
+    run(L / kBlock);
+    const LoopModel original = pass();
+
+    Rng rng(2024);
+    std::size_t undos = 0, redos = 0, sessions = 0;
+    for (; sessions < 70000; ++sessions) {
+        const double fate = rng.uniform();
+        const bool undoForGood = fate < 0.2;
+        tap(Looper::kFootswitch); // play -> overdub
+        run(sessions % 5000 == 4999 ? L / kBlock + 20 : 1 + rng.below(4), nullptr, 0, undoForGood);
+        tap(Looper::kFootswitch); // overdub -> play
+        run(5);                   // past the punch-out fade
+        if (fate < 0.35) {
+            tap(Looper::kUndo);
+            run(5);
+            ++undos;
+            if (!undoForGood) {
+                tap(Looper::kRedo);
+                run(5);
+                ++redos;
+            }
+        }
+    }
+    const LoopModel after = pass();
+    std::size_t wrong = 0;
+    for (std::size_t p = 0; p < L; ++p)
+        wrong += after.left[p] != original.left[p] || after.right[p] != original.right[p];
+
+    // A real layer over one whole cycle, then undo and redo.
+    const std::size_t odAt = t;
+    tap(Looper::kFootswitch);
+    run(L / kBlock, &layer, odAt);
+    tap(Looper::kFootswitch);
+    run(5);
+    const LoopModel layered = pass();
+    const std::size_t fade = static_cast<std::size_t>(std::lround(Looper::kFadeMs * 0.001 * kRate));
+    const std::size_t pIn = (odAt - L) % L;
+    std::size_t layerWrong = 0;
+    for (std::size_t k = fade; k < L; ++k) { // the punch-in and punch-out fades share the first 5 ms
+        const std::size_t p = (pIn + k) % L;
+        layerWrong += layered.left[p] != original.left[p] + layer.left[k] ||
+                      layered.right[p] != original.right[p] + layer.right[k];
+    }
+    tap(Looper::kUndo);
+    run(5);
+    const LoopModel undone = pass();
+    tap(Looper::kRedo);
+    run(5);
+    const LoopModel redone = pass();
+    std::size_t undoWrong = 0, redoWrong = 0;
+    for (std::size_t p = 0; p < L; ++p) {
+        undoWrong += undone.left[p] != original.left[p] || undone.right[p] != original.right[p];
+        redoWrong += redone.left[p] != layered.left[p] || redone.right[p] != layered.right[p];
+    }
+    std::printf(
+        "[measured] looper %zu overdub sessions (%zu undone, %zu redone): %zu loop samples changed; real "
+        "layer %zu wrong, undo %zu, redo %zu\n",
+        sessions, undos, redos, wrong, layerWrong, undoWrong, redoWrong);
+    EXPECT_EQ(wrong, 0u);
+    EXPECT_EQ(layerWrong, 0u);
+    EXPECT_EQ(undoWrong, 0u);
+    EXPECT_EQ(redoWrong, 0u);
+    EXPECT_GT(maxAbsDiff(layered.left, original.left), 0.1f);
+}
+
 // Overdubbing straight from a recording (transport record -> overdub) keeps the whole input, and undo leaves
 // exactly the loop that record -> play would have made, seam included.
 TEST(Looper, UndoOfAnOverdubStartedAsTheLoopClosesLeavesThePlainLoop) {
@@ -326,6 +442,7 @@ TEST(Looper, ClearGivesSilenceAndANewLoopRecords) {
     EXPECT_EQ(peak(slice(r.out.left, {clearAt + fade, s1 + L2})), 0.f);
     EXPECT_EQ(peak(slice(r.out.right, {clearAt + fade, s1 + L2})), 0.f);
     EXPECT_EQ(r.looper->status().loopFrames, L2);
+    EXPECT_EQ(r.looper->tailSamples(), L2);   // a playing loop rings on for (at least) another cycle
     EXPECT_FALSE(r.looper->status().canUndo); // a new recording has no overdub to undo
     const std::size_t seam = r.looper->seamFrames();
     std::size_t wrong = 0;
@@ -342,6 +459,7 @@ TEST(Looper, ClearGivesSilenceAndANewLoopRecords) {
               {{0, press("clear")}, {640, press("undo")}, {1280, press("redo")}, {1920, press("stop")}});
     EXPECT_EQ(peak(idle.out.left), 0.f);
     EXPECT_EQ(idle.looper->status().state, State::Empty);
+    EXPECT_EQ(idle.looper->tailSamples(), 0u);
 }
 
 // ------------------------------------------------------------------------------------ reverse, half speed
