@@ -913,7 +913,7 @@ VocoderStep stepVocoder(std::vector<ParamValue> settings, std::string_view id, f
     r.stepRatio = stepRatio(out.left, event, before, after);
     r.effect =
         maxAbsDiff(slice(out.left, {spec.stepAt, frames}), slice(unchanged.left, {spec.stepAt, frames})) /
-        std::max(1e-9f, peak(slice(unchanged.left, before)));
+        spec.amplitude; // relative to the modulator's amplitude, as stepParamMidSine reports it
     return r;
 }
 
