@@ -47,8 +47,9 @@ public:
         "delayed input and never combs. "
         "mode picks the engine (a change crossfades over 40 ms). live: a read head plays the input faster or "
         "slower and jumps back or forward by whole periods of the note found by a pitch tracker (70 Hz to "
-        "1.4 kHz, aligned to the sample by correlation), so single notes come out seamless; latency 9.6 ms "
-        "(the delay of any output moment wanders between 0.1 and 19 ms around it); best for single notes and "
+        "1.4 kHz, aligned to the sample by correlation), so single notes come out seamless; latency 9.7 ms "
+        "(the delay of any moment of the shifted sound wanders between 0.1 and 19.3 ms around it); best for "
+        "single notes and "
         "riffs, and the choice for playing live. quality: a phase vocoder with phase locking moves every "
         "partial separately, so chords and double stops stay clean; latency 85 ms; for chords, pads and "
         "studio use. Shifting up, content that would fold above Nyquist is filtered out first. "
@@ -93,7 +94,7 @@ public:
          .taper = Taper::Enum,
          .smoothMs = 0.f,
          .labels = kModeLabels,
-         .help = "live (9.6 ms latency, single notes) or quality (phase vocoder, 85 ms, chords); "
+         .help = "live (9.7 ms latency, single notes) or quality (phase vocoder, 85 ms, chords); "
                  "crossfaded over 40 ms."},
     }};
 

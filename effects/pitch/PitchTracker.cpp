@@ -100,8 +100,9 @@ void PitchTracker::analyse() noexcept {
         }
 
         // Key maxima: the highest point of each positive lobe after the first negative-going crossing.
-        int bestLag[32];
-        double bestVal[32];
+        constexpr int kMaxKeys = 32;
+        int bestLag[kMaxKeys];
+        double bestVal[kMaxKeys];
         int keys = 0;
         double highest = 0.0;
         int tau = 1;
@@ -118,7 +119,7 @@ void PitchTracker::analyse() noexcept {
                     lobeVal = v;
                 }
             } else if (lobeLag >= 0) {
-                if (keys < 32) {
+                if (keys < kMaxKeys) {
                     bestLag[keys] = lobeLag;
                     bestVal[keys] = lobeVal;
                     ++keys;
@@ -128,29 +129,25 @@ void PitchTracker::analyse() noexcept {
                 lobeVal = 0.0;
             }
         }
-        if (lobeLag >= 0 && keys < 32) { // a lobe still open at the longest lag
+        if (lobeLag >= 0 && keys < kMaxKeys) { // a lobe still open at the longest lag
             bestLag[keys] = lobeLag;
             bestVal[keys] = lobeVal;
             ++keys;
             highest = std::max(highest, lobeVal);
         }
+        // McLeod's rule on heights that can be trusted: on the coarse lag grid a narrow peak (a high note,
+        // or bright harmonics) that falls between two lags reads low, and the octave below would win. So
+        // each candidate, in order, is measured again on the full-rate signal, and the first whose true
+        // height reaches kPickRatio x the highest is the period.
+        const double threshold = previous.voiced ? kClarityHold : kClarityOn;
         for (int i = 0; i < keys; ++i) {
-            if (bestVal[i] < kPickRatio * highest) continue;
-            const int lag = bestLag[i];
-            const double y0 = nsdf_[static_cast<std::size_t>(lag - 1)];
-            const double y1 = nsdf_[static_cast<std::size_t>(lag)];
-            const double y2 = nsdf_[static_cast<std::size_t>(lag + 1)];
-            const double denom = y0 - 2.0 * y1 + y2;
-            double offset = 0.0, peak = y1;
-            if (denom < 0.0) {
-                offset = std::clamp(0.5 * (y0 - y2) / denom, -0.5, 0.5);
-                peak = y1 - 0.25 * (y0 - y2) * offset;
-            }
-            e.clarity = std::min(peak, 1.0);
-            const double threshold = previous.voiced ? kClarityHold : kClarityOn;
+            if (bestVal[i] < kCandidateRatio * highest) continue;
+            const Peak fine = refine(bestLag[i] * static_cast<double>(decimation_));
+            if (fine.height < kPickRatio * std::max(highest, fine.height)) continue;
+            e.clarity = std::min(fine.height, 1.0);
             if (e.clarity >= threshold) {
-                e.period = refine((lag + offset) * decimation_);
-                e.voiced = e.period > 0.0;
+                e.period = fine.lag;
+                e.voiced = true;
             }
             break;
         }
@@ -186,11 +183,11 @@ double PitchTracker::fineNsdf(int lag, int length) const noexcept {
     return ms > 1e-20 ? 2.0 * rs / ms : 0.0;
 }
 
-double PitchTracker::refine(double coarsePeriod) noexcept {
+PitchTracker::Peak PitchTracker::refine(double coarsePeriod) noexcept {
     const int maxLag = static_cast<int>(std::ceil(sampleRate_ / kMinHz)) + 2;
     int lag = std::clamp(static_cast<int>(std::lround(coarsePeriod)), 3, maxLag);
-    // One period (NSDF ripple from a partial period vanishes) but at least 2 ms on high notes.
-    const int length = std::max(fineMin_, lag);
+    // Whole periods (the ripple a partial period leaves in the NSDF cancels), at least 2 ms of them.
+    const int length = lag * std::max(1, (fineMin_ + lag - 1) / lag);
     double here = fineNsdf(lag, length);
     double below = fineNsdf(lag - 1, length);
     double above = fineNsdf(lag + 1, length);
@@ -211,8 +208,13 @@ double PitchTracker::refine(double coarsePeriod) noexcept {
         }
     }
     const double denom = below - 2.0 * here + above;
-    const double offset = denom < 0.0 ? std::clamp(0.5 * (below - above) / denom, -0.5, 0.5) : 0.0;
-    return lag + offset;
+    Peak p{static_cast<double>(lag), here};
+    if (denom < 0.0) {
+        const double offset = std::clamp(0.5 * (below - above) / denom, -0.5, 0.5);
+        p.lag += offset;
+        p.height = here - 0.25 * (below - above) * offset;
+    }
+    return p;
 }
 
 const PitchTracker::Estimate& PitchTracker::estimateAt(double position) const noexcept {

@@ -6,13 +6,16 @@
 //     times cheaper. The low-passed full-rate signal is kept too, for step 3.
 //  2. Every 5 ms (a fixed hop counted from reset, so the host's block size never matters) McLeod's
 //     normalised square difference function (NSDF) is computed over the last two periods of the lowest
-//     note (70 Hz, below drop-D's D2), its autocorrelation part by one real FFT pair. McLeod's rule picks
-//     the first key maximum above 0.9 x the highest one (the shortest period that explains the signal,
-//     so no sub-octave errors), refined by a parabola; its height is the clarity (1 = exactly periodic).
-//  3. The coarse period is refined on the full-rate signal: the NSDF over one period (at least 2 ms) at
-//     the whole-sample lags around it, hill-climbed to the maximum and interpolated by a parabola. On a
-//     periodic signal the NSDF is exactly 1 at the true period and below it elsewhere, so this lands within
-//     a few hundredths of a sample: well under a cent, which the harmonizer's MIDI mode needs.
+//     note (70 Hz, below drop-D's D2), its autocorrelation part by one real FFT pair. Its key maxima (the
+//     top of each positive lobe) are the candidate periods.
+//  3. McLeod's rule picks the first candidate whose height reaches 0.9 x the highest (the shortest period
+//     that explains the signal, so no sub-octave errors), but heights read off the coarse lag grid cannot
+//     be trusted: a narrow peak (a high note, bright harmonics) that falls between two lags reads low and
+//     the octave below would win. So each candidate, in order, is measured again on the full-rate signal:
+//     the NSDF over one period (at least 2 ms) at the whole-sample lags around it, hill-climbed to the
+//     maximum and interpolated by a parabola. On a periodic signal the NSDF is exactly 1 at the true
+//     period and below it elsewhere, so the period lands within a few hundredths of a sample (well under a
+//     cent, which the harmonizer's MIDI mode needs) and its height is the clarity (1 = exactly periodic).
 //  4. Voiced = clarity >= 0.8 (0.6 to stay voiced) above -70 dBFS. The estimates of the last 160 ms are
 //     kept with the centre of their window, so a read head that plays audio from some milliseconds ago
 //     can ask for the pitch of what it plays (estimateAt/periodAt), and a voiced period is held through
@@ -37,6 +40,7 @@ public:
     static constexpr double kMinReducedRate = 8000.0;
     static constexpr double kHopMs = 5.0;
     static constexpr double kPickRatio = 0.9;
+    static constexpr double kCandidateRatio = 0.4; // coarse height worth measuring again
     static constexpr double kClarityOn = 0.8;
     static constexpr double kClarityHold = 0.6;
     static constexpr double kSilenceRms = 3.2e-4; // -70 dBFS
@@ -67,8 +71,12 @@ public:
     double sampleRate() const noexcept { return sampleRate_; }
 
 private:
+    struct Peak {
+        double lag = 0.0;    // full-rate samples
+        double height = 0.0; // NSDF
+    };
     void analyse() noexcept;
-    double refine(double coarsePeriod) noexcept;
+    Peak refine(double coarsePeriod) noexcept;
     double fineNsdf(int lag, int length) const noexcept;
 
     double sampleRate_ = 48000.0;

@@ -143,9 +143,10 @@ inline std::vector<float> pluckedString(double freqHz, double sampleRate, std::s
     double frac = total - static_cast<double>(length); // 0.1 .. 1.1: a well-behaved allpass
     const double apC = (1.0 - frac) / (1.0 + frac);
     // Loss per period so that the fundamental decays 60 dB in decaySeconds (the averager's own loss at
-    // f is cos(pi f / rate)).
+    // f is cos(pi f / rate)); the loop gain stays below 1 at DC, where the averager loses nothing, so a
+    // high note just decays faster than asked.
     const double perPeriod = std::pow(10.0, -3.0 / (decaySeconds * freqHz));
-    const double g = perPeriod / std::cos(std::numbers::pi * freqHz / sampleRate);
+    const double g = std::min(perPeriod / std::cos(std::numbers::pi * freqHz / sampleRate), 0.9999);
     std::vector<double> line(length, 0.0);
     Rng rng(seed);
     // Excitation: one period of smoothed noise (a pick).
