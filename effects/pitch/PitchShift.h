@@ -11,6 +11,7 @@
 #include "effects/pitch/SampleRing.h"
 #include "effects/pitch/SpliceVoice.h"
 
+#include <algorithm>
 #include <array>
 #include <cstddef>
 #include <cstdint>
@@ -104,6 +105,9 @@ public:
     void setParam(std::size_t index, float value) noexcept;
     void process(StereoBlock& block, const ProcessContext& ctx) noexcept;
     uint32_t latencySamples() const noexcept;
+    // The most latencySamples() can report at this rate (the quality engine's): the engine sizes the
+    // slot's latency-compensated dry path by it, so a later change of mode finds room.
+    uint32_t maxLatencySamples() const noexcept { return std::max(liveLatency_, vocoder_.latency()); }
     uint32_t tailSamples() const noexcept;
 
     // Diagnostics for tests: read-head splices of the live engine since reset.

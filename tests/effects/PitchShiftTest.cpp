@@ -254,9 +254,12 @@ TEST(PitchShift, ModeChangeReportsTheNewLatencyAndCrossfades) {
                 live, 1000.0 * live / kRate, quality, 1000.0 * quality / kRate);
     EXPECT_LE(live, static_cast<uint32_t>(0.020 * kRate));
     EXPECT_GT(quality, live);
+    // The engine sizes the slot's dry path by the largest latency, whichever mode the effect starts in.
+    EXPECT_EQ(fx.maxLatencySamples(), quality);
     EXPECT_GE(fx.tailSamples(), quality);
     setParam(fx, "mode", 0.f);
     EXPECT_EQ(fx.latencySamples(), live);
+    EXPECT_EQ(fx.maxLatencySamples(), quality);
 }
 
 // Switching engines crossfades and then plays at the right level: a steady sine keeps its level (within
