@@ -60,7 +60,28 @@ struct BenchVariant {
 };
 
 const std::vector<BenchVariant>& benchVariants() {
-    static const std::vector<BenchVariant> variants{};
+    using In = BenchVariant::Input;
+    static const std::vector<BenchVariant> variants{
+        {"octaver", "110 Hz pluck", {}, In::Pluck},
+        {"pitch_shift", "live, +7 st, 110 Hz pluck", {{"mode", "live"}, {"semitones", "7"}}, In::Pluck},
+        {"pitch_shift", "quality, +7 st, 110 Hz pluck", {{"mode", "quality"}, {"semitones", "7"}}, In::Pluck},
+        {"harmonizer", "2 voices, diatonic, 110 Hz pluck", {{"voices", "2"}}, In::Pluck},
+        {"harmonizer",
+         "2 voices, MIDI chord, 110 Hz pluck",
+         {{"voices", "2"}, {"mode", "midi"}},
+         In::Pluck,
+         false,
+         true},
+        {"vocoder", "16 bands, carrier_in", {{"bands", "16"}, {"carrier", "external"}}},
+        {"vocoder", "32 bands, carrier_in", {{"bands", "32"}, {"carrier", "external"}}},
+        {"vocoder",
+         "16 bands, synth, 4 notes",
+         {{"bands", "16"}, {"carrier", "synth"}},
+         In::Noise,
+         false,
+         true},
+        {"looper", "recording", {{"transport", "record"}}},
+    };
     return variants;
 }
 

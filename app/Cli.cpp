@@ -240,9 +240,9 @@ int runCli(int argc, char** argv) {
                 nlohmann::json out = {{"rate", bench.rate}, {"block", bench.block}, {"results", arr}};
                 std::cout << out.dump(2) << "\n";
             } else {
-                std::printf("%-40s %12s %14s\n", "name", "ns/sample", "% of one core");
+                std::printf("%-52s %12s %14s\n", "name", "ns/sample", "% of one core");
                 for (const auto& r : results)
-                    std::printf("%-40s %12.2f %14.4f\n", r.name.c_str(), r.nsPerSample, r.percentCore);
+                    std::printf("%-52s %12.2f %14.4f\n", r.name.c_str(), r.nsPerSample, r.percentCore);
                 std::printf("(rate %.0f Hz, block %u; %% of one core = ns/sample x rate)\n", bench.rate,
                             bench.block);
             }

@@ -14,18 +14,23 @@
 #include "effects/dynamics/Limiter.h"
 #include "effects/eq/Eq.h"
 #include "effects/eq/Geq.h"
+#include "effects/looper/Looper.h"
 #include "effects/modulation/Chorus.h"
 #include "effects/modulation/Flanger.h"
 #include "effects/modulation/Phaser.h"
 #include "effects/modulation/RingMod.h"
 #include "effects/modulation/Tremolo.h"
 #include "effects/modulation/Vibrato.h"
+#include "effects/pitch/Harmonizer.h"
+#include "effects/pitch/Octaver.h"
+#include "effects/pitch/PitchShift.h"
 #include "effects/reverb/ConvolutionReverb.h"
 #include "effects/reverb/Reverb.h"
 #include "effects/rotary/Rotary.h"
 #include "effects/stereo/Exciter.h"
 #include "effects/stereo/Widener.h"
 #include "effects/utility/Utility.h"
+#include "effects/vocoder/Vocoder.h"
 #include "effects/wah/Wah.h"
 #include "engine/Error.h"
 
@@ -44,6 +49,7 @@ const Registry& Registry::builtin() {
         r.add<fx::Gate>();
         r.add<fx::Compressor>();
         r.add<fx::Wah>();
+        r.add<fx::Octaver>();
         r.add<fx::Overdrive>();
         r.add<fx::Distortion>();
         r.add<fx::Fuzz>();
@@ -51,6 +57,8 @@ const Registry& Registry::builtin() {
         r.add<fx::Cabinet>();
         r.add<fx::Eq>();
         r.add<fx::Geq>();
+        r.add<fx::PitchShift>();
+        r.add<fx::Harmonizer>();
         r.add<fx::Chorus>();
         r.add<fx::Flanger>();
         r.add<fx::Phaser>();
@@ -58,6 +66,7 @@ const Registry& Registry::builtin() {
         r.add<fx::Vibrato>();
         r.add<fx::Rotary>();
         r.add<fx::RingMod>();
+        r.add<fx::Vocoder>();
         r.add<fx::Delay>();
         r.add<fx::TapeEcho>();
         r.add<fx::AnalogDelay>();
@@ -66,6 +75,7 @@ const Registry& Registry::builtin() {
         r.add<fx::ConvolutionReverb>();
         r.add<fx::Widener>();
         r.add<fx::Exciter>();
+        r.add<fx::Looper>();
         r.add<fx::Limiter>();
         return r;
     }();
