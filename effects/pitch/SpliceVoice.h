@@ -171,11 +171,11 @@ private:
             }
         }
         if (jump <= 0.0) {
-            // Unpitched: a fixed jump of 5/8 W (the middle of the allowed range) and an equal-power fade.
+            // Unpitched: a fixed jump of 5/8 W (the middle of the allowed range); the fade's law follows
+            // how alike the two places are (constant power for unrelated sound). The stretches compared end
+            // at the two read points, so both exist whichever way the head jumps.
             jump = 2.5 * g.quarter;
-            const int length = g.maxCorrelation;
-            const int ahead = dir > 0 ? 0 : 0;
-            rho = ncc(mono, base, -dir * static_cast<int64_t>(std::lround(jump)), length, ahead);
+            rho = ncc(mono, base, -dir * static_cast<int64_t>(std::lround(jump)), g.maxCorrelation, 0);
         }
         start(delay_ + dir * jump, fade, rho);
     }
