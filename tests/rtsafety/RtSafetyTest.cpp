@@ -114,6 +114,8 @@ constexpr const char* kSpecs[] = {
     "wah:mode=auto>fuzz>flanger>tape_echo>convolution_reverb>limiter",
     "utility>phaser>tremolo:sync=1/8>rotary:speed=fast>analog_delay>reverse_delay>eq>geq>exciter",
     "vibrato>ringmod>distortion>amp:model=modern_high_gain>cabinet:model=bass_8x10>gate",
+    "octaver>pitch_shift:semitones=7>harmonizer:voices=2,mode=midi>vocoder:bands=32>pitch_shift:mode=quality",
+    "harmonizer:voices=2>vocoder:carrier=synth>looper:transport=record>limiter",
 };
 
 // A user impulse response for the cabinet's ir_file swaps (a control-thread load, an audio-thread swap).
