@@ -219,6 +219,61 @@ TEST(JackBackend, BufferSizeChangesRebuildOffTheAudioThreadAndKeepPlaying) {
     EXPECT_EQ(rack.engine.nonFiniteCount(), 0u);
 }
 
+// Real JACK MIDI between real clients: a keyboard client's note-on starts the vocoder's synth at the
+// event's own frame (the output is exactly zero before it), and the note-off ends it.
+TEST(JackBackend, MidiNoteStartsTheVocoderSynthAtItsOwnFrame) {
+    Rack rack("sr_midi");
+    rack.engine.setChain("vocoder:carrier=synth,bands=16,unvoiced=0,dry_mix=0");
+    rack.start();
+    test::SourceClient voice("midi_voice", gServer->name());
+    test::MidiSourceClient keys("midi_keys", gServer->name());
+    test::SinkClient sink("midi_sink", gServer->name(), 48000);
+    ASSERT_TRUE(voice.ok() && keys.ok() && sink.ok());
+    // The modulator: a steady harmonic tone standing in for a sung vowel.
+    std::vector<float> vowel(48000);
+    for (std::size_t i = 0; i < vowel.size(); ++i) {
+        double x = 0;
+        for (int k = 1; k <= 8; ++k)
+            x += std::sin(2 * M_PI * 150.0 * k * static_cast<double>(i) / 48000.0) / k;
+        vowel[i] = static_cast<float>(0.2 * x);
+    }
+    voice.setSignal(vowel, true);
+    ASSERT_EQ(jack_connect(voice.client(), "midi_voice:out", "sr_midi:in_1"), 0);
+    ASSERT_EQ(jack_connect(keys.client(), "midi_keys:out", "sr_midi:midi_in"), 0);
+    ASSERT_EQ(jack_connect(sink.client(), "sr_midi:out_L", "midi_sink:in_1"), 0);
+    voice.start();
+    std::this_thread::sleep_for(300ms); // the envelope followers settle on the vowel
+    // A note 0.4 s from now, at an offset that is no block boundary, held for 0.2 s.
+    const uint64_t on = keys.frameTime() + 19200 + 37;
+    const uint64_t off = on + 9600;
+    keys.setEvents({{on, {0x90, 57, 100}}, {off, {0x80, 57, 0}}});
+    sink.start();
+    keys.start();
+    ASSERT_TRUE(sink.waitFull(5));
+    ASSERT_EQ(keys.sent(), 2u);
+    const auto& out = sink.data();
+    std::size_t first = out.size();
+    for (std::size_t i = 0; i < out.size(); ++i)
+        if (out[i] != 0.f) {
+            first = i;
+            break;
+        }
+    ASSERT_LT(first, out.size()) << "no output at all";
+    const int64_t startFrame = static_cast<int64_t>(sink.startFrame() + first);
+    std::printf("MIDI note-on at frame %llu, vocoder output starts at frame %lld\n",
+                static_cast<unsigned long long>(on), static_cast<long long>(startFrame));
+    EXPECT_EQ(startFrame, static_cast<int64_t>(on));
+    // Sounding while held, fading after the note-off (release) and gone 150 ms later.
+    const auto at = [&](uint64_t frame) { return static_cast<std::size_t>(frame - sink.startFrame()); };
+    float held = 0.f, after = 0.f;
+    for (std::size_t i = at(on + 2400); i < at(off); ++i)
+        held = std::max(held, std::fabs(out[i]));
+    for (std::size_t i = at(off + 7200); i < at(off + 9600) && i < out.size(); ++i)
+        after = std::max(after, std::fabs(out[i]));
+    EXPECT_GT(held, 0.01f);
+    EXPECT_LT(after, held * 1e-3f);
+}
+
 TEST(JackBackend, ServerShutdownIsDetected) {
     test::JackServer own(256, 48000, kCrashServer);
     ASSERT_TRUE(own.ok()) << own.error();

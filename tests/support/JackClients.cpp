@@ -1,5 +1,7 @@
 #include "tests/support/JackClients.h"
 
+#include <jack/midiport.h>
+
 #include <algorithm>
 #include <chrono>
 #include <thread>
@@ -77,6 +79,35 @@ int SinkClient::process(jack_nframes_t n, void* arg) {
         std::copy(in, in + take, self->data_[c].begin() + static_cast<std::ptrdiff_t>(rec));
     }
     self->recorded_.store(rec + take);
+    return 0;
+}
+
+MidiSourceClient::MidiSourceClient(const std::string& name, const std::string& server)
+    : JackClientBase(name, server) {
+    if (!client_) return;
+    out_ = jack_port_register(client_, "out", JACK_DEFAULT_MIDI_TYPE, JackPortIsOutput, 0);
+    jack_set_process_callback(client_, &MidiSourceClient::process, this);
+    jack_activate(client_);
+}
+
+void MidiSourceClient::setEvents(std::vector<Event> events) {
+    events_ = std::move(events);
+}
+
+int MidiSourceClient::process(jack_nframes_t n, void* arg) {
+    auto* self = static_cast<MidiSourceClient*>(arg);
+    void* buf = jack_port_get_buffer(self->out_, n);
+    jack_midi_clear_buffer(buf);
+    if (!self->armed_.load()) return 0;
+    const uint64_t start = jack_last_frame_time(self->client_);
+    std::size_t i = self->sent_.load();
+    while (i < self->events_.size() && self->events_[i].frame < start + n) {
+        const auto& e = self->events_[i];
+        const auto offset = static_cast<jack_nframes_t>(e.frame > start ? e.frame - start : 0);
+        jack_midi_event_write(buf, offset, e.bytes.data(), 3);
+        ++i;
+    }
+    self->sent_.store(i);
     return 0;
 }
 

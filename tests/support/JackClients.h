@@ -4,6 +4,7 @@
 
 #include <jack/jack.h>
 
+#include <array>
 #include <atomic>
 #include <cstdint>
 #include <string>
@@ -75,6 +76,30 @@ private:
     std::atomic<std::size_t> recorded_{0};
     std::atomic<bool> armed_{false};
     std::atomic<uint64_t> startFrame_{0};
+};
+
+// A JACK MIDI source: each queued event goes out in the cycle that holds its absolute frame time, at that
+// frame's offset. Events are queued before start() (no allocation in the callback).
+class MidiSourceClient : public JackClientBase {
+public:
+    struct Event {
+        uint64_t frame = 0; // absolute JACK frame time
+        std::array<uint8_t, 3> bytes{};
+    };
+    MidiSourceClient(const std::string& name, const std::string& server);
+    ~MidiSourceClient() override { stop(); }
+    void setEvents(std::vector<Event> events); // sorted by frame; before start()
+    void start() { armed_.store(true); }
+    std::size_t sent() const { return sent_.load(); }
+    // The current cycle's start frame, for scheduling.
+    uint64_t frameTime() const { return jack_frame_time(client_); }
+
+private:
+    static int process(jack_nframes_t n, void* arg);
+    jack_port_t* out_ = nullptr;
+    std::vector<Event> events_;
+    std::atomic<bool> armed_{false};
+    std::atomic<std::size_t> sent_{0};
 };
 
 // Waits until `port` exists on the server (e.g. a client started in another process).
