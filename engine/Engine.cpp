@@ -33,7 +33,7 @@ Engine::Engine(const Registry& registry)
     , midiScratch_(kMaxMidiEvents) {
     current_ = new ChainSnapshot{};
     current_->sampleRate = sampleRate_;
-    current_->maxBlock = maxBlock_;
+    current_->maxBlock = preparedBlock_;
     inputGain_.prepare(sampleRate_, kGainSmoothMs);
     inputGain_.setImmediate(1.f);
     masterGain_.prepare(sampleRate_, kGainSmoothMs);
@@ -58,8 +58,13 @@ void Engine::configure(double sampleRate, uint32_t maxBlock) {
         throw Error("block size", std::to_string(maxBlock) + " is outside 1.." + std::to_string(kMaxBlock));
     std::lock_guard lock(controlMutex_);
     if (sampleRate == sampleRate_ && maxBlock == maxBlock_ && generation_ > 0) return;
-    sampleRate_ = sampleRate;
+    // A new block size alone rebuilds nothing: the processors are prepared for at least kPreparedBlock
+    // frames and process() splits larger host blocks into chunks of the prepared size. So a JACK
+    // buffer-size change keeps every instance and its state (a looper's loop, a reverb's tail).
     maxBlock_ = maxBlock;
+    if (sampleRate == sampleRate_ && generation_ > 0) return;
+    sampleRate_ = sampleRate;
+    preparedBlock_ = std::max(maxBlock, kPreparedBlock);
     // Fresh instances prepared for the new format; the old ones keep running until the crossfade ends.
     std::vector<std::shared_ptr<Slot>> rebuilt;
     rebuilt.reserve(model_.size());
@@ -70,7 +75,7 @@ void Engine::configure(double sampleRate, uint32_t maxBlock) {
         auto slot = std::make_shared<Slot>(old->id(), std::move(proc));
         slot->setBypass(old->bypass());
         slot->setMix(old->mix());
-        slot->prepare(sampleRate_, maxBlock_);
+        slot->prepare(sampleRate_, preparedBlock_);
         for (std::size_t i = 0; i < old->processor().propertyCount(); ++i)
             if (!old->processor().property(i).empty())
                 slot->processor().setProperty(i, old->processor().property(i));
@@ -125,7 +130,7 @@ std::shared_ptr<Slot> Engine::makeSlot(const SlotSpec& spec, uint32_t id) const 
             throw Error(spec.name, e.what());
         }
     }
-    slot->prepare(sampleRate_, maxBlock_);
+    slot->prepare(sampleRate_, preparedBlock_);
     // Properties (files) after prepare: they are loaded for the sample rate the slot runs at.
     for (const auto& [index, value] : properties) {
         try {
@@ -162,7 +167,7 @@ uint32_t Engine::insertSlot(std::size_t index, const SlotSpec& spec) {
 uint32_t Engine::insertSlot(std::size_t index, std::unique_ptr<Processor> processor) {
     std::lock_guard lock(controlMutex_);
     auto slot = std::make_shared<Slot>(nextSlotId_++, std::move(processor));
-    slot->prepare(sampleRate_, maxBlock_);
+    slot->prepare(sampleRate_, preparedBlock_);
     index = std::min(index, model_.size());
     model_.insert(model_.begin() + static_cast<std::ptrdiff_t>(index), slot);
     publishLocked();
@@ -313,7 +318,7 @@ void Engine::publishLocked() {
         latency += s->latency();
     }
     snap->sampleRate = sampleRate_;
-    snap->maxBlock = maxBlock_;
+    snap->maxBlock = preparedBlock_;
     snap->latency = latency;
     snap->generation = ++generation_;
     // A snapshot the audio thread never took is ours again: free it here.

@@ -57,6 +57,8 @@ struct Meters {
 class Engine {
 public:
     static constexpr uint32_t kMaxBlock = 8192; // largest block any processor is prepared for
+    // Processors are prepared for at least this many frames, so JACK buffer sizes up to it never rebuild.
+    static constexpr uint32_t kPreparedBlock = 1024;
     static constexpr uint32_t kMaxMidiEvents = 512;
     static constexpr double kReplaceFadeMs = 10.0; // fresh instances: old and new run in parallel
     static constexpr double kDuckMs = 5.0;         // same instances reordered: duck, swap, unduck
@@ -151,7 +153,8 @@ private:
     mutable std::mutex controlMutex_;
     std::vector<std::shared_ptr<Slot>> model_;
     double sampleRate_ = 48000.0;
-    uint32_t maxBlock_ = 1024;
+    uint32_t maxBlock_ = 1024;      // the host's block size (JACK's buffer size)
+    uint32_t preparedBlock_ = 1024; // what the processors are prepared for; larger blocks run in chunks
     uint32_t nextSlotId_ = 1;
     uint64_t generation_ = 0;
 

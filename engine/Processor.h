@@ -65,11 +65,17 @@ protected:
     virtual void applyProperty(std::size_t, std::string_view) {}
 
 private:
+    static constexpr uint32_t kMaxReplayedPresses = 8; // per parameter and block
     void pullParams() noexcept;
 
     fx::EffectInfo info_;
     std::unique_ptr<std::atomic<float>[]> targets_;
     std::unique_ptr<float[]> applied_;
+    // Toggle parameters count their presses (off -> on writes), so that a press released before the audio
+    // thread looked (a foot switch's CC 127 then 0 within one period) still reaches the effect. One word
+    // holds both, read and written atomically: bit 0 = on, the rest = presses so far.
+    std::unique_ptr<std::atomic<uint32_t>[]> toggles_;
+    std::unique_ptr<uint32_t[]> pressesSeen_;
     std::vector<std::string> properties_;
     double sampleRate_ = 0.0;
     uint32_t maxBlock_ = 0;

@@ -26,6 +26,9 @@ void Slot::prepare(double sampleRate, uint32_t maxBlock) {
     dryRingL_.assign(maxLatency_ + 1, 0.f);
     dryRingR_.assign(maxLatency_ + 1, 0.f);
     dryWrite_ = 0;
+    dryBack_ = dryFrom_ = std::min(latency_, maxLatency_);
+    dryFadePos_ = 0;
+    dryFadeLen_ = std::max<uint32_t>(1, static_cast<uint32_t>(std::lround(kDryFadeMs * 0.001 * sampleRate)));
     mixSmooth_.prepare(sampleRate, kMixSmoothMs);
     mixSmooth_.setImmediate(mix_.load(std::memory_order_relaxed));
     enable_ = bypass_.load(std::memory_order_relaxed) ? 0.f : 1.f;
@@ -35,14 +38,32 @@ void Slot::prepare(double sampleRate, uint32_t maxBlock) {
 void Slot::delayDry(float* dryL, float* dryR, uint32_t n) noexcept {
     if (maxLatency_ == 0) return;
     const auto size = static_cast<uint32_t>(dryRingL_.size());
-    const uint32_t back = std::min(latency_, maxLatency_);
+    const uint32_t latency = std::min(latency_, maxLatency_);
+    // A fade in progress finishes first; the next one starts from where it arrived.
+    if (dryFadePos_ == 0 && latency != dryBack_) {
+        dryFrom_ = dryBack_;
+        dryBack_ = latency;
+        dryFadePos_ = 1;
+    }
+    const auto behind = [&](uint32_t back) {
+        return dryWrite_ >= back ? dryWrite_ - back : dryWrite_ + size - back;
+    };
     for (uint32_t i = 0; i < n; ++i) {
         // Write, then read the cell `back` samples behind it (the ring holds maxLatency_ + 1 cells).
         dryRingL_[dryWrite_] = dryL[i];
         dryRingR_[dryWrite_] = dryR[i];
-        const uint32_t read = dryWrite_ >= back ? dryWrite_ - back : dryWrite_ + size - back;
-        dryL[i] = dryRingL_[read];
-        dryR[i] = dryRingR_[read];
+        const uint32_t read = behind(dryBack_);
+        if (dryFadePos_ > 0) {
+            const uint32_t from = behind(dryFrom_);
+            const float t = static_cast<float>(dryFadePos_) / static_cast<float>(dryFadeLen_);
+            const float g = 0.5f - 0.5f * std::cos(std::numbers::pi_v<float> * t);
+            dryL[i] = dryRingL_[from] + g * (dryRingL_[read] - dryRingL_[from]);
+            dryR[i] = dryRingR_[from] + g * (dryRingR_[read] - dryRingR_[from]);
+            if (++dryFadePos_ > dryFadeLen_) dryFadePos_ = 0;
+        } else {
+            dryL[i] = dryRingL_[read];
+            dryR[i] = dryRingR_[read];
+        }
         if (++dryWrite_ == size) dryWrite_ = 0;
     }
 }

@@ -15,6 +15,7 @@ class Slot {
 public:
     static constexpr float kBypassFadeSamples = 512.f; // x42/zita habit: 512-sample bypass crossfade
     static constexpr float kMixSmoothMs = 20.f;
+    static constexpr double kDryFadeMs = 4.0; // dry-tap crossfade when the latency changes
 
     Slot(uint32_t id, std::unique_ptr<Processor> processor);
 
@@ -54,6 +55,10 @@ private:
     std::atomic<uint32_t> latencyNow_{0};
     std::vector<float> dryRingL_, dryRingR_;
     uint32_t dryWrite_ = 0;
+    // When the latency changes the dry tap moves to it with a short raised-cosine crossfade (a jump of the
+    // read position would click whenever the slot mixes in some dry signal).
+    uint32_t dryBack_ = 0, dryFrom_ = 0;
+    uint32_t dryFadePos_ = 0, dryFadeLen_ = 1; // 0 = not fading
 };
 
 } // namespace stagerack::engine

@@ -5,8 +5,11 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <array>
 #include <atomic>
 #include <cmath>
+#include <cstdio>
 #include <random>
 #include <thread>
 
@@ -475,6 +478,126 @@ TEST(EngineRace, ConcurrentPublishingAdoptionAndHousekeepingAreSafe) {
     keeper.join();
     eng.housekeeping();
     EXPECT_GT(eng.adoptedGeneration(), 0u);
+}
+
+} // namespace
+
+namespace {
+
+// A JACK buffer-size change must not rebuild the chain: a looper would lose its loop, a delay its echoes.
+TEST(Engine, ABlockSizeChangeKeepsEveryInstanceAndItsState) {
+    Engine eng;
+    eng.configure(48000, 256);
+    eng.setChain("delay:time_ms=100,feedback=0.5,mix=1");
+    eng.settle();
+    const auto id = eng.slotIds().at(0);
+    const engine::Processor* before = &eng.slot(id)->processor();
+    std::vector<float> impulse(256, 0.f);
+    impulse[0] = 1.f;
+    run(eng, impulse, 256);
+    for (uint32_t block : {512u, 64u, 4096u}) {
+        eng.configure(48000, block);
+        eng.settle();
+        EXPECT_EQ(eng.maxBlock(), block);
+        EXPECT_EQ(&eng.slot(id)->processor(), before) << "rebuilt at block " << block;
+    }
+    // The echoes of the impulse sent before the changes still come, in blocks above the prepared size too.
+    const auto out = run(eng, std::vector<float>(2 * 4096, 0.f), 4096);
+    float peak = 0.f;
+    for (float x : out)
+        peak = std::max(peak, std::fabs(x));
+    EXPECT_GT(peak, 0.01f);
+    // A new sample rate does rebuild (everything is prepared for it).
+    eng.configure(44100, 4096);
+    eng.settle();
+    EXPECT_NE(&eng.slot(id)->processor(), before);
+}
+
+// Counts the off -> on edges it is given on its one toggle parameter.
+inline constexpr std::array kPressParams{
+    fx::ParamInfo{"press", "Press", 0.f, 1.f, 0.f, fx::Unit::None, fx::Taper::Toggle, 0.f}};
+inline constexpr fx::EffectInfo kPressInfo{"test_press", "Test press", "test", "Counts presses.", 1,
+                                           kPressParams};
+
+class PressProbe : public engine::Processor {
+public:
+    PressProbe()
+        : Processor(kPressInfo) {}
+    uint32_t latency() const noexcept override { return 0; }
+    std::unique_ptr<Processor> createFresh() const override { return std::make_unique<PressProbe>(); }
+    int presses = 0;
+    float last = 0.f;
+
+protected:
+    void doPrepare(double, uint32_t) override {}
+    void doReset() noexcept override {}
+    void applyParam(std::size_t, float v) noexcept override {
+        if (v >= 0.5f && last < 0.5f) ++presses;
+        last = v;
+    }
+    void doProcess(fx::StereoBlock&, const fx::ProcessContext&) noexcept override {}
+};
+
+// A foot switch sends CC 127 and CC 0 within one audio period: the press must still reach the effect
+// (a looper's record button), and two quick presses are two presses.
+TEST(Processor, TogglePressesBetweenTwoBlocksAreNotLost) {
+    Engine eng;
+    eng.configure(48000, 64);
+    auto p = std::make_unique<PressProbe>();
+    auto* probe = p.get();
+    eng.insertSlot(0, std::move(p));
+    eng.settle();
+    const std::vector<float> block(64, 0.f);
+    probe->setParam(0, 1.f);
+    probe->setParam(0, 0.f);
+    run(eng, block, 64);
+    EXPECT_EQ(probe->presses, 1);
+    EXPECT_EQ(probe->last, 0.f);
+    probe->setParam(0, 1.f);
+    probe->setParam(0, 0.f);
+    probe->setParam(0, 1.f); // held at the block
+    run(eng, block, 64);
+    EXPECT_EQ(probe->presses, 3);
+    EXPECT_EQ(probe->last, 1.f);
+    probe->setParam(0, 1.f); // still held: no new press
+    run(eng, block, 64);
+    EXPECT_EQ(probe->presses, 3);
+    probe->setParam(0, 0.f);
+    probe->setParam(0, 1.f); // released and pressed again while held at the last block
+    run(eng, block, 64);
+    EXPECT_EQ(probe->presses, 4);
+    EXPECT_EQ(probe->last, 1.f);
+    probe->setParam(0, 0.f);
+    run(eng, block, 64);
+    EXPECT_EQ(probe->presses, 4);
+    EXPECT_EQ(probe->last, 0.f);
+}
+
+// The dry path follows a latency change with a short crossfade, never a jump of its read position.
+TEST(Slot, ALatencyChangeMovesTheDryTapWithoutAClick) {
+    Engine eng;
+    eng.configure(48000, 64);
+    auto p = std::make_unique<test::VariableLatencyProcessor>();
+    auto* raw = p.get();
+    const auto id = eng.insertSlot(0, std::move(p));
+    eng.setDryWet(id, 0.f); // all dry: any step in the output is the dry tap's
+    eng.settle();
+    std::vector<float> sine(48000);
+    for (std::size_t i = 0; i < sine.size(); ++i)
+        sine[i] = 0.5f * static_cast<float>(std::sin(2.0 * M_PI * 1000.0 * static_cast<double>(i) / 48000.0));
+    auto out = run(eng, std::vector<float>(sine.begin(), sine.begin() + 24000), 64);
+    float ownStep = 0.f;
+    for (std::size_t i = 12001; i < 24000; ++i)
+        ownStep = std::max(ownStep, std::fabs(out[i] - out[i - 1]));
+    raw->setParam(0, 97.f); // 10 -> 97 samples: a jump of 87 samples would be a step of up to 1.0
+    const auto after = run(eng, std::vector<float>(sine.begin() + 24000, sine.end()), 64);
+    out.insert(out.end(), after.begin(), after.end());
+    float step = 0.f;
+    for (std::size_t i = 24001; i < 30000; ++i)
+        step = std::max(step, std::fabs(out[i] - out[i - 1]));
+    std::printf("dry tap move 10 -> 97 samples: largest step %.5f (the sine's own %.5f)\n", step, ownStep);
+    EXPECT_LT(step, 1.2f * ownStep);
+    EXPECT_EQ(eng.latency(), 97u);
 }
 
 } // namespace

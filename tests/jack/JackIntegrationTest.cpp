@@ -197,10 +197,12 @@ TEST(JackBackend, ReorderAndBypassWhileASinePlaysMakeNoStepLargerThanTheSinesOwn
     EXPECT_GT(peak, amp * 0.9f) << "the sine really played through";
 }
 
-TEST(JackBackend, BufferSizeChangesRebuildOffTheAudioThreadAndKeepPlaying) {
+TEST(JackBackend, BufferSizeChangesKeepTheChainAndKeepPlaying) {
     Rack rack("sr_bufsize");
     rack.engine.setChain("utility:level_db=-6>delay:time_ms=50,mix=0");
     rack.start();
+    const auto delayId = rack.engine.slotIds().at(1);
+    const engine::Processor* delay = &rack.engine.slot(delayId)->processor();
     test::SourceClient src("bs_src", gServer->name());
     ASSERT_TRUE(src.ok());
     src.setSignal(sine(1000.0, 0.5f, 48000), true);
@@ -215,6 +217,7 @@ TEST(JackBackend, BufferSizeChangesRebuildOffTheAudioThreadAndKeepPlaying) {
         std::this_thread::sleep_for(200ms);
         EXPECT_GT(rack.engine.processedBlocks(), blocks) << "still processing at " << size;
         EXPECT_NEAR(rack.engine.meters().outPeak[0], 0.5f * 0.501f, 0.01f) << "gain right at " << size;
+        EXPECT_EQ(&rack.engine.slot(delayId)->processor(), delay) << "the chain was rebuilt at " << size;
     }
     EXPECT_EQ(rack.engine.nonFiniteCount(), 0u);
 }
