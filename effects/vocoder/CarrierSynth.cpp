@@ -63,7 +63,12 @@ void CarrierSynth::setPulseWidth(float width) noexcept {
 }
 
 void CarrierSynth::setChannel(int channel) noexcept {
-    channel_ = std::clamp(channel, 0, 16);
+    channel = std::clamp(channel, 0, 16);
+    if (channel == channel_) return;
+    channel_ = channel;
+    // The note-offs (and the pedal release) of the notes held so far may now come on a channel that is
+    // filtered out: release them all rather than leave them hanging.
+    releaseAll();
 }
 
 float CarrierSynth::incrementOf(int note) const noexcept {

@@ -9,7 +9,7 @@
 // never clicks. Velocity does not change the level (the modulator sets the vocoder's dynamics).
 // MIDI understood: note on/off (note-on with velocity 0 is a note-off), pitch bend (+-2 semitones),
 // sustain pedal (CC 64), all sound off (CC 120), reset controllers (CC 121), all notes off (CC 123);
-// on one channel or all (omni).
+// on one channel or all (omni); changing the channel releases the notes held so far.
 #pragma once
 
 #include "effects/Effect.h"
@@ -41,7 +41,9 @@ public:
 
     void setWaveform(int waveform) noexcept;
     void setPulseWidth(float width) noexcept; // 0.05..0.95
-    void setChannel(int channel) noexcept;    // 0 = omni, 1..16
+    // 0 = omni, 1..16. A real change releases every held note (as all-notes-off): their note-offs may
+    // come on a channel that is no longer heard.
+    void setChannel(int channel) noexcept;
 
     // Applies one MIDI message now (between two rendered samples).
     void handle(const MidiEvent& event) noexcept;

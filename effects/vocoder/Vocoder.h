@@ -85,7 +85,8 @@ public:
         "waveform picks the synth's sound: saw (bright, the classic vocoder buzz), pulse (hollower, with "
         "pulse_width from 0.05 to 0.95, 0.5 is a square) or noise (a whisper); every waveform plays at the "
         "same loudness and changes crossfade over 10 ms. "
-        "midi_channel: 0 answers every channel (omni), 1 to 16 only that channel. "
+        "midi_channel: 0 answers every channel (omni), 1 to 16 only that channel; changing it releases the "
+        "notes held so far (their note-offs might never be heard). "
         "bands (8 to 32, default 16) is the number of channels: few bands sound robotic and blurred, many "
         "bands sharper and more intelligible; spacing places their centres equally on a log (musical), "
         "bark (hearing's critical bands) or mel scale; both switch by a 50 ms crossfade. "
@@ -156,7 +157,8 @@ public:
          .unit = Unit::None,
          .taper = Taper::Integer,
          .smoothMs = 0.f,
-         .help = "MIDI channel the synth plays from: 0 = all channels (omni), 1 to 16 one channel."},
+         .help = "MIDI channel the synth plays from: 0 = all channels (omni), 1 to 16 one channel; a change "
+                 "releases the held notes."},
         {.id = "bands",
          .name = "Bands",
          .min = 8.f,

@@ -438,6 +438,65 @@ TEST(VocoderSynth, SustainPedalAndChannelFilter) {
     EXPECT_EQ(peak(slice(off, {4800 + 960, frames})), 0.f);
 }
 
+// A note held on one channel while midi_channel moves elsewhere must not hang: its note-off now arrives
+// on a channel the synth no longer listens to (so does a sustain pedal's release).
+TEST(VocoderSynth, ChannelChangeReleasesHeldNotes) {
+    auto event = [](std::array<uint8_t, 3> data) {
+        fx::MidiEvent e;
+        e.size = 3;
+        e.data = data;
+        return e;
+    };
+    const double releaseFrames = fx::CarrierSynth::kReleaseMs * 0.001 * kRate;
+    std::array<float, fx::CarrierSynth::kMaxRender> buf{};
+    for (int pedal = 0; pedal < 2; ++pedal) {
+        for (int to : {1, 3}) {
+            fx::CarrierSynth synth;
+            synth.prepare(kRate);
+            synth.setChannel(0); // omni
+            synth.reset();
+            if (pedal != 0) synth.handle(event({0xB1, 64, 127}));
+            synth.handle(event({0x91, 60, 100})); // channel 2
+            synth.render(buf.data(), 64);
+            synth.setChannel(to);
+            synth.handle(event({0x81, 60, 0}));
+            if (pedal != 0) synth.handle(event({0xB1, 64, 0}));
+            // The peak once the release (15 ms) is over.
+            float last = 0.f;
+            for (int n = 0; n * 64 < 4 * static_cast<int>(releaseFrames); ++n) {
+                synth.render(buf.data(), 64);
+                if (n * 64 > 2 * static_cast<int>(releaseFrames))
+                    last = std::max(last, peak(std::span<const float>(buf.data(), 64)));
+            }
+            EXPECT_EQ(synth.heldNotes(), 0) << "pedal " << pedal << ", to channel " << to;
+            EXPECT_FALSE(synth.active()) << "pedal " << pedal << ", to channel " << to;
+            EXPECT_EQ(last, 0.f) << "pedal " << pedal << ", to channel " << to;
+        }
+    }
+    // Setting the channel it already has changes nothing: a held note keeps sounding.
+    fx::CarrierSynth synth;
+    synth.prepare(kRate);
+    synth.setChannel(2);
+    synth.reset();
+    synth.handle(event({0x91, 60, 100}));
+    synth.setChannel(2);
+    for (int n = 0; n < 100; ++n)
+        synth.render(buf.data(), 64);
+    EXPECT_EQ(synth.heldNotes(), 1);
+    // Through the vocoder: omni, a note on channel 2, midi_channel set to 1, the note-off on channel 2.
+    const std::size_t frames = static_cast<std::size_t>(kRate);
+    const StereoBuffer out = renderHosted<Vocoder>(
+        kRate, 64, timingInput(frames, {midiNoteOn(0, 60, 100, 2), midiNoteOff(9600, 60, 2)}),
+        kTimingSettings, {{4800, {{"midi_channel", 1.f}}}});
+    const double held = rmsDb(slice(out.left, {2400, 4800}));
+    const float after = peak(slice(out.left, {9600 + 9600, frames}));
+    std::printf("[measured] vocoder midi_channel omni -> 1 while a channel-2 note sounds: %.1f dBFS before, "
+                "peak %.2e from 200 ms after its note-off\n",
+                held, after);
+    EXPECT_GT(held, -30.0);
+    EXPECT_LT(after, 1e-6f);
+}
+
 // ---------------------------------------------------------------------------------------------------------
 // Formant shift, flattening, unvoiced pass-through.
 
