@@ -146,8 +146,18 @@ void CarrierSynth::noteOn(int note) noexcept {
         if (target == nullptr)
             for (Voice& v : voices_)
                 if (target == nullptr || v.age < target->age) target = &v;
-        // Its sound fades out in its shadow slot while the voice starts the new note.
-        Voice& shadow = fading_[static_cast<std::size_t>(target - voices_.data())];
+        // Its sound fades out in a free shadow slot while the voice starts the new note. A voice can be
+        // stolen again before its first shadow has faded (a burst of 17 note-ons within kStealFadeMs), so
+        // shadows are not tied to voices; only when every one is busy does the quietest give way.
+        Voice* free = &fading_[0];
+        for (Voice& f : fading_) {
+            if (f.stage == Stage::Idle) {
+                free = &f;
+                break;
+            }
+            if (f.level < free->level) free = &f;
+        }
+        Voice& shadow = *free;
         shadow = *target;
         shadow.stage = Stage::Release;
         shadow.pedalHeld = false;
@@ -187,9 +197,9 @@ void CarrierSynth::releaseAll() noexcept {
 }
 
 bool CarrierSynth::active() const noexcept {
-    for (std::size_t i = 0; i < voices_.size(); ++i)
-        if (voices_[i].stage != Stage::Idle || fading_[i].stage != Stage::Idle) return true;
-    return false;
+    const auto sounding = [](const Voice& v) { return v.stage != Stage::Idle; };
+    return std::any_of(voices_.begin(), voices_.end(), sounding) ||
+           std::any_of(fading_.begin(), fading_.end(), sounding);
 }
 
 int CarrierSynth::heldNotes() const noexcept {

@@ -5,11 +5,11 @@
 // on, so a note's first non-zero sample is the sample of its note-on. Each note fades in over
 // kAttackMs (linear, the first sample already at 1 / attack length) and out over kReleaseMs after its
 // note-off. Voices: a note-on takes a free voice, else steals the oldest releasing one, else the oldest
-// held one; a stolen voice's sound moves to a shadow slot and fades out over kStealFadeMs, so stealing
-// never clicks. Velocity does not change the level (the modulator sets the vocoder's dynamics).
-// MIDI understood: note on/off (note-on with velocity 0 is a note-off), pitch bend (+-2 semitones),
-// sustain pedal (CC 64), all sound off (CC 120), reset controllers (CC 121), all notes off (CC 123);
-// on one channel or all (omni); changing the channel releases the notes held so far.
+// held one; a stolen voice's sound moves to a free shadow slot (of kShadows) and fades out over
+// kStealFadeMs, so stealing does not click, even in bursts. Velocity does not change the level (the modulator
+// sets the vocoder's dynamics). MIDI understood: note on/off (note-on with velocity 0 is a note-off), pitch
+// bend (+-2 semitones), sustain pedal (CC 64), all sound off (CC 120), reset controllers (CC 121), all notes
+// off (CC 123); on one channel or all (omni); changing the channel releases the notes held so far.
 #pragma once
 
 #include "effects/Effect.h"
@@ -24,6 +24,9 @@ class CarrierSynth {
 public:
     enum Waveform : int { kSaw = 0, kPulse = 1, kNoise = 2, kWaveformCount };
     static constexpr int kVoices = 8;
+    // Slots for stolen voices while they fade: twice the voices, so that 16 steals within kStealFadeMs
+    // (24 note-ons) all fade; beyond that the quietest fading one is cut.
+    static constexpr int kShadows = 2 * kVoices;
     static constexpr uint32_t kMaxRender = 64;
     static constexpr double kAttackMs = 1.0;
     static constexpr double kReleaseMs = 15.0;
@@ -75,7 +78,7 @@ private:
 
     double sampleRate_ = 48000.0;
     std::array<Voice, kVoices> voices_{};
-    std::array<Voice, kVoices> fading_{}; // stolen voices fading out
+    std::array<Voice, kShadows> fading_{}; // stolen voices fading out
     int channel_ = 0;
     int waveform_ = kSaw;
     float pulseWidthTarget_ = 0.5f;

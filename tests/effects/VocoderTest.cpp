@@ -438,6 +438,35 @@ TEST(VocoderSynth, SustainPedalAndChannelFilter) {
     EXPECT_EQ(peak(slice(off, {4800 + 960, frames})), 0.f);
 }
 
+// Stealing in a burst: 20 note-ons within 2 ms steal every voice, and the first ones a second time while
+// their first stolen sound still fades. With the noise waveform every voice plays the same noise sample
+// scaled by its level, so the output over that of one steady note is the voices' summed level L(t):
+// fades and attacks make it piecewise linear (second differences of a few ramp slopes, 1 / 48 per
+// sample at most), a voice cut off makes it jump (a click).
+TEST(VocoderSynth, StealBurstsFadeEveryStolenVoice) {
+    const std::size_t frames = 4800;
+    const std::size_t burstAt = 960;
+    const std::vector<float> one = synthRender(frames, {midiNoteOn(0, 30)}, fx::CarrierSynth::kNoise);
+    std::vector<TimedMidi> burst;
+    for (std::size_t k = 0; k < 20; ++k)
+        burst.push_back(midiNoteOn(burstAt + 5 * k, 40 + static_cast<int>(k)));
+    const std::vector<float> out = synthRender(frames, burst, fx::CarrierSynth::kNoise);
+    double worst = 0.0;
+    double most = 0.0;
+    for (std::size_t n = burstAt; n + 1 < frames; ++n) {
+        if (std::fabs(one[n - 1]) < 1e-3f || std::fabs(one[n]) < 1e-3f || std::fabs(one[n + 1]) < 1e-3f)
+            continue; // the shared noise sample is too close to zero to read the level
+        const double a = out[n - 1] / one[n - 1], b = out[n] / one[n], c = out[n + 1] / one[n + 1];
+        worst = std::max(worst, std::fabs(a - 2.0 * b + c));
+        most = std::max(most, b);
+    }
+    std::printf("[measured] vocoder synth, 20 note-ons within 2 ms: summed voice level up to %.2f, largest "
+                "second difference %.3f per sample^2 (a cut voice jumps by its level)\n",
+                most, worst);
+    EXPECT_GT(most, 4.0); // the burst did sound
+    EXPECT_LT(worst, 0.1);
+}
+
 // A note held on one channel while midi_channel moves elsewhere must not hang: its note-off now arrives
 // on a channel the synth no longer listens to (so does a sustain pedal's release).
 TEST(VocoderSynth, ChannelChangeReleasesHeldNotes) {
