@@ -3,7 +3,9 @@
 #include "effects/dsp/Grid.h"
 
 #include <algorithm>
+#include <bit>
 #include <cmath>
+#include <cstdint>
 #include <numbers>
 
 namespace stagerack::fx {
@@ -12,6 +14,16 @@ namespace {
 
 float followerCoef(double ms, double sampleRate) noexcept {
     return static_cast<float>(1.0 - std::exp(-1000.0 / (ms * sampleRate)));
+}
+
+// An input sample as the vocoder takes it: NaN and +-Inf count as silence (tested on the exponent bits, so
+// that no compiler flag can assume them away), and anything beyond +-kMaxInput (+120 dBFS) is clamped, so
+// that no product along the bank can overflow. A broken sample thus never reaches the dry term or the
+// bank's states.
+constexpr float kMaxInput = 1e6f;
+inline float tameInput(float x) noexcept {
+    const bool finite = (std::bit_cast<uint32_t>(x) & 0x7f800000u) != 0x7f800000u;
+    return std::clamp(finite ? x : 0.f, -kMaxInput, kMaxInput);
 }
 
 bool sameShape(const BandShape& a, const BandShape& b) noexcept {
@@ -217,9 +229,11 @@ void Vocoder::processChunk(StereoBlock& block, const ProcessContext& ctx, uint32
     renderSynth(ctx, offset, frames, event);
     const float* const side = ctx.sidechain != nullptr ? ctx.sidechain + offset : nullptr;
     for (uint32_t i = 0; i < frames; ++i) {
+        left[i] = tameInput(left[i]);
+        right[i] = tameInput(right[i]);
         mod_[i] = 0.5f * (left[i] + right[i]);
         const float w = external_.next();
-        const float ext = side != nullptr ? side[i] : 0.f;
+        const float ext = side != nullptr ? tameInput(side[i]) : 0.f;
         car_[i] = carrierGain_.next() * (synthOut_[i] + w * (ext - synthOut_[i]));
     }
     banks_[static_cast<std::size_t>(active_)].process(mod_.data(), car_.data(), bankOut_.data(), frames);

@@ -11,6 +11,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <limits>
 #include <numbers>
 #include <numeric>
 #include <string>
@@ -965,6 +966,52 @@ TEST(Vocoder, SampleRatesSilenceAndSoak) {
         // reference level and noise's crest factor: bounded far below this unless something runs away.
         EXPECT_LT(outPeak, 0.5f * 2.f * 251.f * 4.f) << rate;
     }
+}
+
+// A NaN or an infinity in the input (the modulator or carrier_in) is dropped as a zero sample: it
+// reaches neither the dry term nor the bank, and the output is exactly that of the input with a zero
+// there.
+TEST(Vocoder, NonFiniteInputSamplesCountAsSilence) {
+    const std::size_t frames = 9600;
+    const float nan = std::numeric_limits<float>::quiet_NaN();
+    const float inf = std::numeric_limits<float>::infinity();
+    const StereoBuffer clean = stereo(whiteNoise(frames, 111, 0.3f), whiteNoise(frames, 112, 0.3f));
+    const std::vector<float> side = whiteNoise(frames, 113, 0.4f);
+    StereoBuffer broken = clean;
+    StereoBuffer zeroed = clean;
+    std::vector<float> brokenSide = side;
+    std::vector<float> zeroedSide = side;
+    broken.left[1000] = nan;
+    broken.right[3001] = inf;
+    broken.left[5002] = -inf;
+    broken.right[5002] = nan;
+    brokenSide[7003] = nan;
+    brokenSide[7100] = -inf;
+    for (std::size_t n : {1000u, 5002u})
+        zeroed.left[n] = 0.f;
+    for (std::size_t n : {3001u, 5002u})
+        zeroed.right[n] = 0.f;
+    for (std::size_t n : {7003u, 7100u})
+        zeroedSide[n] = 0.f;
+    const std::vector<ParamValue> settings{{"dry_mix", 0.5f}, {"unvoiced", 1.f}};
+    for (int synth = 0; synth < 2; ++synth) {
+        const std::vector<TimedMidi> notes{midiNoteOn(0, 57), midiNoteOn(0, 64)};
+        const HostedInput bad{broken, synth != 0 ? nullptr : &brokenSide,
+                              synth != 0 ? notes : std::vector<TimedMidi>{}};
+        const HostedInput good{zeroed, synth != 0 ? nullptr : &zeroedSide, bad.midi};
+        for (uint32_t block : {64u, 17u}) {
+            const StereoBuffer out = renderHosted<Vocoder>(kRate, block, bad, settings);
+            const StereoBuffer ref = renderHosted<Vocoder>(kRate, block, good, settings);
+            EXPECT_TRUE(allFinite(out.left) && allFinite(out.right))
+                << "synth " << synth << ", block " << block;
+            EXPECT_EQ(maxAbsDiff(out.left, ref.left), 0.f) << "synth " << synth << ", block " << block;
+            EXPECT_EQ(maxAbsDiff(out.right, ref.right), 0.f) << "synth " << synth << ", block " << block;
+            EXPECT_GT(rms(out.left), 0.01);
+        }
+    }
+    std::printf(
+        "[measured] vocoder: NaN and +-Inf input samples (both channels, carrier_in) give the output of "
+        "zeros there\n");
 }
 
 struct VocoderStep {
