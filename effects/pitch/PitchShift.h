@@ -111,7 +111,7 @@ public:
     uint32_t tailSamples() const noexcept;
 
     // Diagnostics for tests: read-head splices of the live engine since reset.
-    int liveSplices() const noexcept { return voice_.splices(); }
+    uint64_t liveSplices() const noexcept { return voice_.splices(); }
 
 private:
     double targetSemitones() const noexcept;

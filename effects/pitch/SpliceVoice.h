@@ -87,7 +87,7 @@ public:
     bool fading() const noexcept { return fading_; }
     float newGain() const noexcept { return newGain_; }
     float oldGain() const noexcept { return oldGain_; }
-    int splices() const noexcept { return splices_; }
+    uint64_t splices() const noexcept { return splices_; }
 
     // One sample: `now` is the index of the newest input sample (already written), `mono(i)` the analysis
     // signal at index i <= now. Afterwards read the heads at now - delay() and now - oldDelay().
@@ -250,7 +250,7 @@ private:
     double rho_ = 1.0;
     float newGain_ = 1.f;
     float oldGain_ = 0.f;
-    int splices_ = 0;
+    uint64_t splices_ = 0; // a splice every few ms: 64 bits never wrap
 };
 
 } // namespace stagerack::fx

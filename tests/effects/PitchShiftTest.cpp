@@ -7,6 +7,8 @@
 #include <gtest/gtest.h>
 
 #include <cstdio>
+#include <limits>
+#include <type_traits>
 
 namespace stagerack::test {
 namespace {
@@ -363,6 +365,23 @@ TEST(PitchShift, ParameterStepsDoNotClick) {
         EXPECT_LE(r.stepRatio, 1.5) << s.id << " " << s.from << " -> " << s.to;
         EXPECT_GT(r.effect, 0.01) << s.id << " " << s.from << " -> " << s.to;
     }
+}
+
+// The live engine splices about every 5 ms shifting two octaves up at 192 kHz on a high note, so a
+// signed 32-bit splice counter would overflow (undefined behaviour) after some months of running. The
+// counter is 64-bit and unsigned; it counts.
+TEST(SpliceVoice, SpliceCounterIsSixtyFourBitUnsigned) {
+    fx::SpliceVoice voice;
+    static_assert(std::is_unsigned_v<decltype(voice.splices())>);
+    EXPECT_GE(std::numeric_limits<decltype(voice.splices())>::digits, 64);
+    PitchShift shifter;
+    prepareLikeHost(shifter, kRate, 64, {{"semitones", 12.f}, {"mix", 1.f}});
+    std::vector<float> x = sine(440.0, kRate, 24000, 0.3f), y = x;
+    fx::StereoBlock block{x.data(), y.data(), static_cast<uint32_t>(x.size())};
+    fx::ProcessContext ctx;
+    ctx.frames = block.frames;
+    shifter.process(block, ctx);
+    EXPECT_GT(shifter.liveSplices(), 10u);
 }
 
 // ---------------------------------------------------------------------------------------------------------
