@@ -55,6 +55,8 @@ void Harmonizer::reset() noexcept {
         v.gate.setImmediate(mode() == kMidi ? 0.f : 1.f);
         v.pan.setImmediate(param(i, kV1Pan));
         v.panFor = 2.f; // not a pan value: the law is computed at the first sample
+        v.fold = 0;
+        v.foldNote = -1;
         v.glideLeft = 0;
         v.logTarget = v.logRatio = 0.0;
         retarget(i);
@@ -122,7 +124,7 @@ void Harmonizer::midi(const MidiEvent& e) noexcept {
 }
 
 void Harmonizer::setLogTarget(Voice& voice, double target) noexcept {
-    target = std::clamp(target, -kMaxOctaves, kMaxOctaves);
+    target = std::clamp(target, -kMaxOctaves - kFoldMargin, kMaxOctaves + kFoldMargin);
     if (target == voice.logTarget) return;
     voice.logTarget = target;
     const auto glide = static_cast<int64_t>(std::lround(glideMs_.current() * 0.001 * sampleRate_));
@@ -134,6 +136,32 @@ void Harmonizer::setLogTarget(Voice& voice, double target) noexcept {
     }
     voice.glideLeft = glide;
     voice.logStep = (target - voice.logRatio) / static_cast<double>(glide);
+}
+
+namespace {
+
+// The fewest whole octaves to take from `octaves` to bring it within +-limit.
+int minimalFold(double octaves, double limit) noexcept {
+    if (octaves > limit) return static_cast<int>(std::ceil(octaves - limit));
+    if (octaves < -limit) return static_cast<int>(std::floor(octaves + limit));
+    return 0;
+}
+
+} // namespace
+
+// `octaves` (held note over played note) moved by whole octaves into the voice's reach, so the held note
+// keeps its name: the nearest octave for a new note, then kept with kFoldMargin of hysteresis.
+double Harmonizer::foldIntoRange(Voice& voice, int note, double octaves) noexcept {
+    if (note != voice.foldNote) {
+        voice.foldNote = note;
+        voice.fold = minimalFold(octaves, kMaxOctaves);
+    } else if (std::fabs(octaves - voice.fold) > kMaxOctaves + kFoldMargin) {
+        voice.fold = minimalFold(octaves, kMaxOctaves);
+    } else {
+        const int nearer = minimalFold(octaves, kMaxOctaves - kFoldMargin);
+        if (std::abs(nearer) < std::abs(voice.fold)) voice.fold = nearer;
+    }
+    return octaves - voice.fold;
 }
 
 // The interval voice `v` should have now, from the mode, the parameters, the held notes and the pitch of
@@ -170,7 +198,10 @@ void Harmonizer::retarget(std::size_t v) noexcept {
         if (heldCount_ > v) {
             voice.gate.setTarget(1.f);
             const int note = held_[heldCount_ - 1 - v];
-            if (heard > 0.0) setLogTarget(voice, std::log2(440.0 * std::exp2((note - 69) / 12.0) / heard));
+            if (heard > 0.0) {
+                const double octaves = std::log2(440.0 * std::exp2((note - 69) / 12.0) / heard);
+                setLogTarget(voice, foldIntoRange(voice, note, octaves));
+            }
         } else {
             voice.gate.setTarget(0.f);
         }

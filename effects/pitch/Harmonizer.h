@@ -54,6 +54,10 @@ public:
     // before the harmony follows it: bends and vibrato across the half-way point do not flicker.
     static constexpr double kHysteresis = 0.2;
     static constexpr double kMaxOctaves = 2.0; // ratios between 1/4 and 4
+    // MIDI mode: a held note out of that range is moved by whole octaves into it. The octave chosen is
+    // kept while it stays within this much (octaves) beyond the range, and given up for one nearer the
+    // played note only when that is this much inside it: vibrato across the boundary does not flip it.
+    static constexpr double kFoldMargin = 0.5 / 12.0;
     static constexpr std::size_t kMaxHeld = 16;
 
     static constexpr std::array<std::string_view, kModeCount> kModeLabels{"fixed", "diatonic", "midi"};
@@ -69,7 +73,10 @@ public:
         "voice sounds the scale note v1_interval / v2_interval scale steps away, transposed by the exact "
         "equal-tempered ratio between the two (so an in-tune note gives an in-tune harmony, and a bend bends "
         "it too). midi: the voices play the pitches of held MIDI notes (any channel): voice 1 the most "
-        "recent one, voice 2 the one held before it; with no note held they fade out over 10 ms. "
+        "recent one, voice 2 the one held before it; with no note held they fade out over 10 ms. A voice "
+        "reaches two octaves either way from the played note: a held note farther away sounds in the nearest "
+        "octave within reach, so it keeps its name (E2 played with A5 held gives A3); the octave is kept "
+        "while the played note wanders up to half a semitone past that limit, so vibrato does not flip it. "
         "key (C to B, default C) and scale (major, natural_minor, dorian, phrygian, lydian, mixolydian, "
         "locrian, harmonic_minor; default major) define the diatonic mode's notes. "
         "voices (1 or 2, default 1) turns voice 2 on or off (faded over 20 ms). "
@@ -245,6 +252,8 @@ private:
         dsp::LinearSmoothed pan;
         float panL = 1.f, panR = 1.f;
         float panFor = 0.f;
+        int fold = 0;      // MIDI mode: octaves the held note is moved down (negative: up) to be in reach
+        int foldNote = -1; // the held note `fold` was chosen for
     };
 
     static float levelGain(float db) noexcept { return db <= kOffDb ? 0.f : dsp::dbToGain(db); }
@@ -255,6 +264,7 @@ private:
     void midi(const MidiEvent& e) noexcept;
     void retarget(std::size_t v) noexcept;
     void setLogTarget(Voice& voice, double target) noexcept;
+    static double foldIntoRange(Voice& voice, int note, double octaves) noexcept;
     void startVoice(Voice& voice) noexcept;
 
     std::array<float, kParamCount> values_{};

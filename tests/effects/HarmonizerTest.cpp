@@ -7,6 +7,7 @@
 
 #include <cstdio>
 #include <numbers>
+#include <set>
 
 namespace stagerack::test {
 namespace {
@@ -298,6 +299,55 @@ TEST(Harmonizer, MidiNotesSetTheVoicePitches) {
     }
     std::printf("[measured] harmonizer midi block-size deviation %.3g\n", worst);
     EXPECT_LE(worst, 1e-5f);
+}
+
+// MIDI mode with a held note more than two octaves from the played one: the voice's ratio is limited to two
+// octaves either way, so the note is brought into range by whole octaves and keeps its name (A stays an A),
+// in the nearest octave within reach. Found by review: the ratio used to be clamped, so an E2 with A4, C5,
+// E5 or C6 held played E4 every time.
+TEST(Harmonizer, MidiNotesOutOfRangeKeepTheirNameInTheNearestOctave) {
+    struct Case {
+        double playedMidi, heldMidi, expectedMidi;
+    };
+    const Case cases[] = {{40, 69, 57}, {40, 72, 60}, {40, 76, 64}, {40, 84, 60},
+                          {40, 64, 64}, {84, 40, 64}, {84, 28, 64}, {84, 55, 67}};
+    const auto frames = static_cast<std::size_t>(1.0 * kRate);
+    for (const Case& c : cases) {
+        const std::vector<float> in = fadedSine(midiToHz(c.playedMidi), kRate, frames, 0.5f, 480);
+        const StereoBuffer out = renderWithMidi(kRate, 64, dualMono(in), {{"mode", 2.f}, {"dry_level", kOff}},
+                                                {{4800, 0x90, static_cast<uint8_t>(c.heldMidi), 100}});
+        const double want = midiToHz(c.expectedMidi);
+        const double f = measureFrequency(slice(out.left, {frames / 2, frames}), kRate, 30.0, 2000.0);
+        std::printf("[measured] harmonizer midi: played MIDI %g, held %g: voice %.3f Hz, expected %.3f Hz "
+                    "(MIDI %g), %+.3f cents\n",
+                    c.playedMidi, c.heldMidi, f, want, c.expectedMidi, centsBetween(f, want));
+        EXPECT_LE(std::fabs(centsBetween(f, want)), 3.0) << c.playedMidi << " " << c.heldMidi;
+    }
+}
+
+// A held note exactly two octaves above the played one, with the played note's vibrato crossing that
+// boundary (+-25 cents): the voice stays in one octave instead of flipping between two.
+TEST(Harmonizer, MidiOctaveFoldingDoesNotFlickerAtTheBoundary) {
+    const auto frames = static_cast<std::size_t>(2.0 * kRate);
+    std::vector<float> in(frames);
+    double phase = 0.0;
+    for (std::size_t n = 0; n < frames; ++n) {
+        const double t = static_cast<double>(n) / kRate;
+        const double f = midiToHz(40.0 + 0.25 * std::sin(2.0 * std::numbers::pi * 5.0 * t));
+        in[n] = static_cast<float>(0.4 * std::sin(phase) * std::min(1.0, t / 0.01));
+        phase += 2.0 * std::numbers::pi * f / kRate;
+    }
+    const StereoBuffer out =
+        renderWithMidi(kRate, 64, dualMono(in), {{"mode", 2.f}, {"dry_level", kOff}}, {{0, 0x90, 64, 100}});
+    std::set<long> octaves;
+    const auto win = static_cast<std::size_t>(0.04 * kRate);
+    for (std::size_t n = static_cast<std::size_t>(0.3 * kRate); n + win <= frames; n += win) {
+        const double f = measureFrequency(slice(out.left, {n, n + win}), kRate, 100.0, 600.0);
+        octaves.insert(std::lround(std::log2(f / midiToHz(64))));
+    }
+    std::printf("[measured] harmonizer midi E4 over a vibrato E2: the voice sounded in %zu octave(s)\n",
+                octaves.size());
+    EXPECT_EQ(octaves.size(), 1u);
 }
 
 TEST(Harmonizer, LatencyIsReportedAndMeasured) {
