@@ -17,9 +17,14 @@ void Harmonizer::prepare(double sampleRate, uint32_t /*maxBlock*/) {
     geometry_ = SpliceGeometry::forRate(sampleRate);
     latency_ = static_cast<uint32_t>(geometry_.centre);
     tracker_.prepare(sampleRate);
-    for (SampleRing* r : {&dryL_, &dryR_, &line_})
+    for (SampleRing* r : {&dryL_, &dryR_, &line_, &safe_})
         r->prepare(geometry_.ringFrames());
     antiAlias_.prepare(sampleRate);
+    safeFilter_.prepare(sampleRate);
+    safeFilter_.setRatio(safeRatio());
+    // The oldest sample a head reads (its farthest delay plus the interpolator's reach), plus a margin for
+    // the filter's memory of its previous coefficients.
+    lineRatios_.assign(static_cast<std::size_t>(std::ceil((geometry_.maxSafeDelay + 4.0) / kGrid)) + 3, 1.f);
     for (Voice& v : voices_) {
         v.level.prepare(sampleRate, kSmoothMs);
         v.enabled.prepare(sampleRate, kSmoothMs);
@@ -37,10 +42,11 @@ int Harmonizer::mode() const noexcept {
 }
 
 void Harmonizer::reset() noexcept {
-    for (SampleRing* r : {&dryL_, &dryR_, &line_})
+    for (SampleRing* r : {&dryL_, &dryR_, &line_, &safe_})
         r->clear();
     tracker_.reset();
     antiAlias_.reset();
+    safeFilter_.reset();
     heldCount_ = 0;
     now_ = -1;
     gridLeft_ = 0;
@@ -59,13 +65,39 @@ void Harmonizer::reset() noexcept {
         v.foldNote = -1;
         v.glideLeft = 0;
         v.logTarget = v.logRatio = 0.0;
+        v.targetRatio = 1.0;
         retarget(i);
         v.logRatio = v.logTarget;
         v.glideLeft = 0;
         v.ratio = std::exp2(v.logRatio);
         v.head.reset(geometry_.centre);
         v.running = false;
+        v.safe = 0.f;
     }
+    // The filter starts where the voices that will sound need it; the history is silence, which is safe
+    // at any ratio.
+    double fastest = 1.0;
+    for (const Voice& v : voices_)
+        if (v.level.target() * v.enabled.target() * v.gate.target() > 0.f)
+            fastest = std::max(fastest, v.targetRatio);
+    filterRatio_.setImmediate(static_cast<float>(fastest));
+    std::fill(lineRatios_.begin(), lineRatios_.end(), static_cast<float>(safeRatio()));
+    lineRatioHead_ = 0;
+    lineGuaranteed_ = safeRatio();
+}
+
+double Harmonizer::safeRatio() noexcept {
+    return std::exp2(kMaxOctaves + kFoldMargin);
+}
+
+// Called at every grid step with the ratio the line is filtered for until the next one.
+void Harmonizer::noteLineRatio(float ratio) noexcept {
+    lineRatioHead_ = lineRatioHead_ + 1 == lineRatios_.size() ? 0 : lineRatioHead_ + 1;
+    lineRatios_[lineRatioHead_] = ratio;
+    float lowest = ratio;
+    for (float r : lineRatios_)
+        lowest = std::min(lowest, r);
+    lineGuaranteed_ = lowest;
 }
 
 void Harmonizer::setParam(std::size_t index, float value) noexcept {
@@ -127,6 +159,7 @@ void Harmonizer::setLogTarget(Voice& voice, double target) noexcept {
     target = std::clamp(target, -kMaxOctaves - kFoldMargin, kMaxOctaves + kFoldMargin);
     if (target == voice.logTarget) return;
     voice.logTarget = target;
+    voice.targetRatio = std::exp2(target);
     const auto glide = static_cast<int64_t>(std::lround(glideMs_.current() * 0.001 * sampleRate_));
     if (glide <= 0) {
         voice.logRatio = target;
@@ -224,6 +257,8 @@ void Harmonizer::startVoice(Voice& voice) noexcept {
 void Harmonizer::process(StereoBlock& block, const ProcessContext& ctx) noexcept {
     const auto delay = static_cast<int64_t>(latency_);
     auto mono = [this](int64_t i) noexcept { return line_.at(i); };
+    const auto safeIn = static_cast<float>(1.0 / (kSafeInMs * 0.001 * sampleRate_));
+    const auto safeOut = static_cast<float>(1.0 / (kSafeOutMs * 0.001 * sampleRate_));
     std::size_t event = 0;
     for (uint32_t n = 0; n < block.frames; ++n) {
         float xl = block.left[n], xr = block.right[n];
@@ -246,7 +281,9 @@ void Harmonizer::process(StereoBlock& block, const ProcessContext& ctx) noexcept
                 filterRatio_.next();
             }
             antiAlias_.sanitize();
+            safeFilter_.sanitize();
             antiAlias_.setRatio(filterRatio_.current());
+            noteLineRatio(filterRatio_.current());
             gridLeft_ = kGrid;
             dirty = true;
         }
@@ -256,6 +293,7 @@ void Harmonizer::process(StereoBlock& block, const ProcessContext& ctx) noexcept
         dryL_.write(now_, xl);
         dryR_.write(now_, xr);
         line_.write(now_, antiAlias_.process(0, m));
+        safe_.write(now_, safeFilter_.process(0, m));
         tracker_.push(m);
 
         float outL = 0.f, outR = 0.f;
@@ -270,15 +308,29 @@ void Harmonizer::process(StereoBlock& block, const ProcessContext& ctx) noexcept
                 voice.running = false;
                 continue;
             }
-            if (!voice.running) startVoice(voice);
+            // Faster than what the line was filtered for over the stretch a head can read: the safe line.
+            const double need = std::max(voice.ratio, voice.targetRatio);
+            const bool wantSafe = need > lineGuaranteed_ * kSafeTolerance;
+            if (!voice.running) {
+                startVoice(voice);
+                voice.safe = wantSafe ? 1.f : 0.f; // it starts silent: no fade needed
+            } else if (wantSafe) {
+                voice.safe = std::min(1.f, voice.safe + safeIn);
+            } else if (voice.safe > 0.f) {
+                voice.safe = std::max(0.f, voice.safe - safeOut);
+            }
             if (voice.glideLeft > 0) {
                 voice.logRatio = --voice.glideLeft == 0 ? voice.logTarget : voice.logRatio + voice.logStep;
                 voice.ratio = std::exp2(voice.logRatio);
             }
             voice.head.advance(voice.ratio, now_, mono, tracker_, geometry_);
-            float y = line_.hermite(static_cast<double>(now_) - voice.head.delay()) * voice.head.newGain();
+            auto read = [&](double position) noexcept {
+                const float x = line_.hermite(position);
+                return voice.safe > 0.f ? x + voice.safe * (safe_.hermite(position) - x) : x;
+            };
+            float y = read(static_cast<double>(now_) - voice.head.delay()) * voice.head.newGain();
             if (voice.head.fading())
-                y += line_.hermite(static_cast<double>(now_) - voice.head.oldDelay()) * voice.head.oldGain();
+                y += read(static_cast<double>(now_) - voice.head.oldDelay()) * voice.head.oldGain();
             if (pan != voice.panFor) {
                 // Constant power, unity in both channels at the centre.
                 const double angle = (pan + 1.0) * 0.25 * std::numbers::pi;

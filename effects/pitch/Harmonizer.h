@@ -14,6 +14,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <string_view>
+#include <vector>
 
 namespace stagerack::fx {
 
@@ -59,6 +60,11 @@ public:
     // played note only when that is this much inside it: vibrato across the boundary does not flip it.
     static constexpr double kFoldMargin = 0.5 / 12.0;
     static constexpr std::size_t kMaxHeld = 16;
+    static constexpr float kSafeInMs = 2.f;   // a running voice moves to the safe line this fast
+    static constexpr float kSafeOutMs = 20.f; // and back
+    // A ratio this close to what the line was filtered for is covered by it (a third of a semitone: the
+    // tracker's jitter does not send a voice to the safe line and back).
+    static constexpr double kSafeTolerance = 1.02;
 
     static constexpr std::array<std::string_view, kModeCount> kModeLabels{"fixed", "diatonic", "midi"};
 
@@ -252,6 +258,8 @@ private:
         dsp::LinearSmoothed pan;
         float panL = 1.f, panR = 1.f;
         float panFor = 0.f;
+        double targetRatio = 1.0; // exp2(logTarget)
+        float safe = 0.f;         // fraction read from `safe_`
         int fold = 0;      // MIDI mode: octaves the held note is moved down (negative: up) to be in reach
         int foldNote = -1; // the held note `fold` was chosen for
     };
@@ -266,6 +274,8 @@ private:
     void setLogTarget(Voice& voice, double target) noexcept;
     static double foldIntoRange(Voice& voice, int note, double octaves) noexcept;
     void startVoice(Voice& voice) noexcept;
+    void noteLineRatio(float ratio) noexcept;
+    static double safeRatio() noexcept;
 
     std::array<float, kParamCount> values_{};
     double sampleRate_ = 48000.0;
@@ -275,6 +285,14 @@ private:
     SampleRing dryL_, dryR_;
     SampleRing line_; // (L + R) / 2, anti-aliased for the fastest voice
     AntiAliasFilter<1> antiAlias_;
+    // The same, anti-aliased for the fastest ratio any voice can reach: a voice whose ratio is more than
+    // `line_` was filtered for over the stretch a head can read (written before the voice started or
+    // rose) reads this instead, and crossfades back once `line_` has caught up.
+    SampleRing safe_;
+    AntiAliasFilter<1> safeFilter_;
+    std::vector<float> lineRatios_; // the line filter's ratio for each of the last grid steps
+    std::size_t lineRatioHead_ = 0;
+    double lineGuaranteed_ = 1.0; // what every sample a head can read in `line_` was filtered for
     PitchTracker tracker_;
     std::array<Voice, kVoiceCount> voices_;
     dsp::LinearSmoothed dry_;
