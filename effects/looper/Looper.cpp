@@ -99,7 +99,7 @@ void Looper::clearAll() noexcept {
     histL0_ = histL1_ = histR0_ = histR1_ = 0.f;
     pending_ = Action::None;
     pendingDue_ = pendingQuantized_ = false;
-    eventCount_ = 0;
+    eventHead_ = eventCount_ = 0;
     loopGain_.setImmediate(levelGain(values_[kLoopLevelDb]));
     dryGain_.setImmediate(levelGain(values_[kDryLevelDb]));
     feedback_.setImmediate(values_[kOverdubFeedback]);
@@ -126,14 +126,22 @@ void Looper::reset() noexcept {
     fadeLeft_ = 0;
     pending_ = Action::None;
     pendingDue_ = false;
-    eventCount_ = 0;
+    eventHead_ = eventCount_ = 0;
     histL0_ = histL1_ = histR0_ = histR1_ = 0.f;
     publishStatus();
 }
 
 void Looper::pushEvent(EventKind kind, uint8_t value) noexcept {
-    if (initializing_ || eventCount_ == events_.size()) return;
-    events_[eventCount_++] = Event{kind, value};
+    if (initializing_) return;
+    if (eventCount_ == kMaxEvents) {
+        // Full (controls arriving far faster than the looper can act on them): a stop or clear takes the
+        // newest place, so the last word stays theirs; anything else is dropped.
+        if (kind == EventKind::Stop || kind == EventKind::Clear)
+            events_[(eventHead_ + eventCount_ - 1) % kMaxEvents] = Event{kind, value};
+        return;
+    }
+    events_[(eventHead_ + eventCount_) % kMaxEvents] = Event{kind, value};
+    ++eventCount_;
 }
 
 void Looper::setParam(std::size_t index, float value) noexcept {
@@ -186,47 +194,83 @@ void Looper::setParam(std::size_t index, float value) noexcept {
 
 // ---------------------------------------------------------------------------------------------- actions
 
-void Looper::drainEvents(const ProcessContext& ctx) noexcept {
-    for (std::size_t e = 0; e < eventCount_; ++e) {
-        const Event ev = events_[e];
-        switch (ev.kind) {
-        case EventKind::Transport: {
-            constexpr Action actions[] = {Action::Stop, Action::Record, Action::Play, Action::Overdub};
-            setPending(actions[std::min<int>(ev.value, kTransportCount - 1)], ctx);
-            break;
-        }
-        case EventKind::Footswitch:
-            if (pending_ != Action::None) {
-                pending_ = Action::None; // a second press before the beat cancels
-                break;
-            }
-            switch (state_) {
-            case State::Empty:
-                setPending(Action::Record, ctx);
-                break;
-            case State::Playing:
-                setPending(Action::Overdub, ctx);
-                break;
-            default: // recording, overdubbing, stopped
-                setPending(Action::Play, ctx);
-                break;
-            }
-            break;
-        case EventKind::Stop:
-            setPending(Action::Stop, ctx);
-            break;
-        case EventKind::Undo:
-            undo();
-            break;
-        case EventKind::Redo:
-            redo();
-            break;
-        case EventKind::Clear:
-            clear();
-            break;
-        }
+// The order rule. Controls act one after the other in the order setParam delivered them, each once the one
+// before it has happened; the engine delivers one period's changes in parameter order (transport,
+// footswitch, stop, undo, redo, clear), so of controls pressed in the same period a stop, undo or clear
+// always acts last. An action that waits only for the seam or for a recording's shortest length (at most
+// kMinLoopMs) holds every control behind it. An action that waits for the beat does not: undo, redo and
+// clear act at once (undo ends a waiting overdub as it ends a running one), a transport change or stop
+// replaces the waiting action, and a footswitch press cancels it unless it is a stop (a stop is never lost).
+void Looper::takeClear() noexcept {
+    // Clear never waits, and makes everything queued before it moot.
+    for (std::size_t k = eventCount_; k-- > 0;) {
+        if (events_[(eventHead_ + k) % kMaxEvents].kind != EventKind::Clear) continue;
+        eventHead_ = (eventHead_ + k + 1) % kMaxEvents;
+        eventCount_ -= k + 1;
+        clear();
+        return;
     }
-    eventCount_ = 0;
+}
+
+bool Looper::waitsForGrid() const noexcept {
+    if (pending_ == Action::None || !pendingQuantized_) return false;
+    if (state_ == State::Recording && isClose(pending_)) return recorded_ < closeAt_; // whole beats (bars)
+    return !pendingDue_;
+}
+
+void Looper::serviceControls(const ProcessContext& ctx, uint32_t frame, uint32_t frames) noexcept {
+    for (;;) {
+        if (pending_ != Action::None) firePending(frame);
+        if (eventCount_ == 0) return;
+        if (pending_ != Action::None && !waitsForGrid()) return; // a short wait holds what follows
+        const Event ev = events_[eventHead_];
+        eventHead_ = (eventHead_ + 1) % kMaxEvents;
+        --eventCount_;
+        handleEvent(ev, ctx, frame, frames);
+    }
+}
+
+void Looper::handleEvent(Event ev, const ProcessContext& ctx, uint32_t frame, uint32_t frames) noexcept {
+    // Here any waiting action waits for the beat (shorter waits hold the queue).
+    switch (ev.kind) {
+    case EventKind::Transport: {
+        constexpr Action actions[] = {Action::Stop, Action::Record, Action::Play, Action::Overdub};
+        setPending(actions[std::min<int>(ev.value, kTransportCount - 1)], ctx, frame, frames);
+        break;
+    }
+    case EventKind::Footswitch:
+        if (pending_ != Action::None) {
+            if (pending_ != Action::Stop) pending_ = Action::None; // a second press before the beat cancels
+            break;
+        }
+        switch (state_) {
+        case State::Empty:
+            setPending(Action::Record, ctx, frame, frames);
+            break;
+        case State::Playing:
+            setPending(Action::Overdub, ctx, frame, frames);
+            break;
+        default: // recording, overdubbing, stopped
+            setPending(Action::Play, ctx, frame, frames);
+            break;
+        }
+        break;
+    case EventKind::Stop:
+        setPending(Action::Stop, ctx, frame, frames);
+        break;
+    case EventKind::Undo:
+        undo();
+        // An overdub waiting for the beat ends before it starts: playing stays playing; from a recording or a
+        // stopped loop it becomes play (what the overdub would have left after the undo).
+        if (pending_ == Action::Overdub) pending_ = state_ == State::Playing ? Action::None : Action::Play;
+        break;
+    case EventKind::Redo:
+        redo();
+        break;
+    case EventKind::Clear:
+        clear();
+        break;
+    }
 }
 
 double Looper::gridBeats() const noexcept {
@@ -239,12 +283,16 @@ bool Looper::quantizeActive(const ProcessContext& ctx) const noexcept {
            ctx.tempoBpm > 0.0 && std::isfinite(ctx.beat);
 }
 
-void Looper::setPending(Action a, const ProcessContext& ctx) noexcept {
+void Looper::setPending(Action a, const ProcessContext& ctx, uint32_t frame, uint32_t frames) noexcept {
     pending_ = a;
-    pendingDue_ = pendingQuantized_ = false;
+    pendingDue_ = false;
+    pendingQuantized_ = quantizeActive(ctx);
     pendingAt_ = kNever;
     pendingBoundary_ = std::numeric_limits<double>::quiet_NaN();
-    if (state_ == State::Recording && isClose(a)) computeCloseAt(ctx);
+    if (state_ == State::Recording && isClose(a))
+        computeCloseAt(ctx);
+    else
+        schedulePending(ctx, frames, frame);
 }
 
 void Looper::computeCloseAt(const ProcessContext& ctx) noexcept {
@@ -265,7 +313,7 @@ void Looper::computeCloseAt(const ProcessContext& ctx) noexcept {
     closeAt_ = static_cast<uint32_t>(std::min<uint64_t>(at, capacity_));
 }
 
-void Looper::schedulePending(const ProcessContext& ctx, uint32_t frames) noexcept {
+void Looper::schedulePending(const ProcessContext& ctx, uint32_t frames, uint32_t from) noexcept {
     if (pending_ == Action::None || pendingDue_) return;
     if (state_ == State::Recording && isClose(pending_)) return; // closeAt_ decides
     pendingQuantized_ = quantizeActive(ctx);
@@ -274,12 +322,14 @@ void Looper::schedulePending(const ProcessContext& ctx, uint32_t frames) noexcep
     const double perSample = ctx.tempoBpm / (60.0 * sampleRate_);
     const double grid = gridBeats();
     const double tol = kBoundaryTolerance * perSample;
-    // The grid line is fixed when the action is first scheduled: a line that falls between two blocks is
-    // still reached (at the first sample of the next block), never skipped for the one after.
-    if (!std::isfinite(pendingBoundary_) || pendingBoundary_ - ctx.beat > grid + tol)
-        pendingBoundary_ = std::ceil((ctx.beat - tol) / grid) * grid;
-    const double offset =
-        std::max(0.0, std::ceil((pendingBoundary_ - ctx.beat) / perSample - kBoundaryTolerance));
+    // The grid line is fixed when the action is first scheduled (at frame `from` of the block): a line
+    // that falls between two blocks is still reached (at the first sample of the next block), never
+    // skipped for the one after.
+    const double now = ctx.beat + static_cast<double>(from) * perSample;
+    if (!std::isfinite(pendingBoundary_) || pendingBoundary_ - now > grid + tol)
+        pendingBoundary_ = std::ceil((now - tol) / grid) * grid;
+    const double offset = std::max(static_cast<double>(from),
+                                   std::ceil((pendingBoundary_ - ctx.beat) / perSample - kBoundaryTolerance));
     pendingAt_ = offset < static_cast<double>(frames) ? static_cast<uint32_t>(offset) : kNever;
 }
 
@@ -661,12 +711,13 @@ void Looper::normalizeStep() noexcept {
 void Looper::process(StereoBlock& block, const ProcessContext& ctx) noexcept {
     initializing_ = false;
     if (capacity_ == 0) return; // not prepared: the input passes through
-    drainEvents(ctx);
-    schedulePending(ctx, block.frames);
+    const uint32_t frames = block.frames;
+    takeClear();
+    if (pending_ != Action::None) schedulePending(ctx, frames, 0); // an action already waiting
     float* const left = block.left;
     float* const right = block.right;
-    for (uint32_t i = 0; i < block.frames; ++i) {
-        if (pending_ != Action::None) firePending(i);
+    for (uint32_t i = 0; i < frames; ++i) {
+        if (pending_ != Action::None || eventCount_ > 0) serviceControls(ctx, i, frames);
         if (state_ == State::Recording && recorded_ >= capacity_ &&
             main_.h2 == 2 * static_cast<int64_t>(recorded_)) {
             // Full: the loop closes (into the waiting action if it closes one) and plays.
@@ -710,7 +761,7 @@ void Looper::process(StereoBlock& block, const ProcessContext& ctx) noexcept {
 
 void Looper::publishStatus() noexcept {
     uint32_t flags = 0;
-    if (pending_ != Action::None || closing_) flags |= 1u;
+    if (pending_ != Action::None || eventCount_ > 0 || closing_) flags |= 1u;
     if (session_ != 0 && !undone_ && state_ != State::Recording) flags |= 2u;
     if (session_ != 0 && undone_) flags |= 4u;
     statusWord_.store(static_cast<uint32_t>(state_) | flags << 8, std::memory_order_relaxed);

@@ -85,10 +85,16 @@ public:
         "stop closes a recording or silences the loop (a 5 ms fade), keeping it. "
         "The trigger parameters act on a rising edge (0 to 0.5 or more; a foot switch sends 1 on press and "
         "0 on release): footswitch is the one-button cycle of a looper pedal (empty: record; recording: "
-        "play; playing: overdub; overdubbing: play; stopped: play), and pressing it again while an action "
-        "waits for the beat cancels that action; stop stops; undo removes the last overdub (ending it if it "
-        "is still going) and redo puts it back, both crossfaded over 5 ms; clear empties the looper at "
-        "once. "
+        "play; playing: overdub; overdubbing: play; stopped: play), and pressing it while an action waits "
+        "for the beat cancels that action (except a waiting stop: a stop is never lost); stop stops; undo "
+        "removes the last overdub (ending it if it is still going) and redo puts it back, both crossfaded "
+        "over 5 ms; clear empties the looper at once. "
+        "Controls act one after the other in the order they arrive, each once the one before it has "
+        "happened; one that waits for the 5 ms seam or a recording's 20 ms minimum holds those behind it. "
+        "Controls pressed within one audio period arrive in parameter order (transport, footswitch, stop, "
+        "undo, redo, clear), so a stop, undo or clear pressed with footswitch or transport has the last "
+        "word: footswitch and undo together leave the loop playing with nothing overdubbed, footswitch and "
+        "stop leave it stopped. "
         "reverse plays (and overdubs) the loop backwards from where it is; half_speed plays it at half "
         "speed, an octave lower (the samples between are the average of their two neighbours), and a "
         "recording or overdub made at half speed is written at half speed, so it sounds an octave up and "
@@ -96,7 +102,8 @@ public:
         "quantize (off, beat, bar) makes record, play, overdub and stop wait for the next beat or bar of "
         "the global tempo, to the sample; a recording then closes after a whole number of beats (bars), so "
         "the loop is exactly that many beats long (rounded to the sample). beats_per_bar (1 to 16, default "
-        "4) sets the bar. Undo, redo and clear never wait. "
+        "4) sets the bar. Undo, redo and clear never wait for the beat (an undo also ends an overdub "
+        "that waits for it), and a transport change or stop made while an action waits replaces it. "
         "loop_level_db (-60 to +6 dB, default 0) is the level of the loop in the output, dry_level_db (-60 "
         "to +6 dB, default 0) the level of the live input; -60 dB is silence. overdub_feedback (0 to 1, "
         "default 1) is the fraction of the old loop kept under each overdub pass: 1 adds the new layer to "
@@ -292,10 +299,13 @@ private:
     }
     void clearAll() noexcept;
     void pushEvent(EventKind kind, uint8_t value) noexcept;
-    void drainEvents(const ProcessContext& ctx) noexcept;
-    void setPending(Action a, const ProcessContext& ctx) noexcept;
+    void takeClear() noexcept;
+    void serviceControls(const ProcessContext& ctx, uint32_t frame, uint32_t frames) noexcept;
+    void handleEvent(Event ev, const ProcessContext& ctx, uint32_t frame, uint32_t frames) noexcept;
+    bool waitsForGrid() const noexcept;
+    void setPending(Action a, const ProcessContext& ctx, uint32_t frame, uint32_t frames) noexcept;
     void computeCloseAt(const ProcessContext& ctx) noexcept;
-    void schedulePending(const ProcessContext& ctx, uint32_t frames) noexcept;
+    void schedulePending(const ProcessContext& ctx, uint32_t frames, uint32_t from) noexcept;
     bool quantizeActive(const ProcessContext& ctx) const noexcept;
     double gridBeats() const noexcept; // 1, or beats_per_bar for quantize bar
     void firePending(uint32_t frame) noexcept;
@@ -390,7 +400,10 @@ private:
     double pendingBoundary_ = 0.0; // beat position of the grid line a quantized action waits for
     uint32_t closeAt_ = 0;
 
+    // Controls in the order setParam delivered them (a FIFO ring): each acts when the one before it has
+    // happened, except while an action waits for the beat (see serviceControls).
     std::array<Event, kMaxEvents> events_{};
+    std::size_t eventHead_ = 0;
     std::size_t eventCount_ = 0;
     bool initializing_ = true; // values set while preparing set the levels but trigger nothing
     int transportLevel_ = kTransportStop;

@@ -918,6 +918,120 @@ TEST(Looper, ValuesSetWhilePreparingStartNothing) {
     EXPECT_EQ(r2.looper->status().state, State::Recording);
 }
 
+// Controls that reach the looper in one audio period act one after the other, in the order setParam
+// delivers them (the engine: parameter order, transport first, clear last), each finishing before the
+// next acts; only a wait for the beat lets later controls act meanwhile (a stop or transport replaces the
+// waiting action, undo ends a waiting overdub, a footswitch press never cancels a waiting stop).
+TEST(Looper, ControlsInOnePeriodActInTheOrderTheyArrive) {
+    const std::size_t L = 9600;
+    const std::size_t at = 3 * L + 640; // loop position 640 (pass 2)
+    const std::size_t frames = 7 * L;
+    const StereoBuffer input = noise(frames, 81);
+    const std::size_t fade = static_cast<std::size_t>(std::lround(Looper::kFadeMs * 0.001 * kRate));
+    const std::size_t beat = 48000; // the first beat after `at` at 120 BPM
+    auto presses = [](std::initializer_list<std::string_view> ids) {
+        std::vector<ParamValue> v;
+        for (auto id : ids) {
+            v.push_back({id, 1.f});
+            v.push_back({id, 0.f});
+        }
+        return v;
+    };
+    auto withQuantize = [](std::vector<ParamValue> v) {
+        v.insert(v.begin(), ParamValue{"quantize", static_cast<float>(Looper::kQuantizeBeat)});
+        return v;
+    };
+    const std::vector<ParamEvent> recordLoop{{0, press("footswitch")}, {L, press("footswitch")}};
+    auto run = [&](std::vector<ParamEvent> more) {
+        std::vector<ParamEvent> events = recordLoop;
+        events.insert(events.end(), more.begin(), more.end());
+        return drive(kRate, 64, input, {{"dry_level_db", -60.f}}, events);
+    };
+    const Rendered ref = run({});
+    // The loop as pass 1 plays it (positions past the seam are the recording itself).
+    auto loopAt = [&](std::size_t p) { return ref.out.left[2 * L + p]; };
+    auto unchangedFrom = [&](const Rendered& r, std::size_t from) {
+        std::size_t wrong = 0;
+        for (std::size_t t = from; t < frames; ++t)
+            wrong += r.out.left[t] != ref.out.left[t] || r.out.right[t] != ref.out.right[t];
+        return wrong;
+    };
+    auto restartedAt = [&](const Rendered& r, std::size_t from) {
+        std::size_t wrong = 0;
+        for (std::size_t j = fade; j < 2 * L; ++j)
+            wrong += r.out.left[from + j] != loopAt(j % L);
+        return wrong;
+    };
+
+    // footswitch (playing -> overdub) then undo: the overdub ends before it writes anything.
+    const Rendered odUndo = run({{at, presses({"footswitch", "undo"})}});
+    EXPECT_EQ(odUndo.looper->status().state, State::Playing);
+    EXPECT_EQ(unchangedFrom(odUndo, at + fade), 0u);
+    // footswitch then stop: stopped, the loop untouched (footswitch plays it again from the top).
+    const Rendered odStop = run({{at, presses({"footswitch", "stop"})}, {5 * L, press("footswitch")}});
+    EXPECT_EQ(peak(slice(odStop.out.left, {at + fade, 5 * L})), 0.f);
+    EXPECT_EQ(restartedAt(odStop, 5 * L), 0u);
+    // stop then footswitch: the stop happens, then the footswitch plays the loop from its top.
+    const Rendered stopPlay = run({{at, presses({"stop", "footswitch"})}});
+    EXPECT_EQ(stopPlay.looper->status().state, State::Playing);
+    EXPECT_EQ(restartedAt(stopPlay, at), 0u);
+    // transport stop then play: a restart from the top (transport reads play first: it acts on changes).
+    const Rendered restart =
+        run({{2 * L, {transport(Looper::kTransportPlay)}},
+             {at, {transport(Looper::kTransportStop), transport(Looper::kTransportPlay)}}});
+    EXPECT_EQ(restart.looper->status().state, State::Playing);
+    EXPECT_EQ(restartedAt(restart, at), 0u);
+    // transport record then play from empty: a recording of the shortest length, then playing.
+    const Rendered recPlay =
+        drive(kRate, 64, input, {},
+              {{640, {transport(Looper::kTransportRecord), transport(Looper::kTransportPlay)}}});
+    EXPECT_EQ(recPlay.looper->status().state, State::Playing);
+    EXPECT_EQ(recPlay.looper->status().loopFrames,
+              static_cast<uint32_t>(std::lround(Looper::kMinLoopMs * 0.001 * kRate)));
+
+    // Quantized: footswitch then undo before the beat: no overdub starts at the beat.
+    const Rendered qUndo = run({{at, withQuantize(presses({"footswitch", "undo"}))}});
+    EXPECT_EQ(qUndo.looper->status().state, State::Playing);
+    EXPECT_EQ(unchangedFrom(qUndo, at), 0u);
+    // Quantized: footswitch then stop: the stop replaces the overdub; silent from the beat on.
+    const Rendered qStop = run({{at, withQuantize(presses({"footswitch", "stop"}))}});
+    EXPECT_EQ(qStop.looper->status().state, State::Stopped);
+    EXPECT_EQ(peak(slice(qStop.out.left, {beat + fade, frames})), 0.f);
+    EXPECT_EQ(maxAbsDiff(slice(qStop.out.left, {0, beat}), slice(ref.out.left, {0, beat})), 0.f);
+    // Quantized: a stop waiting for the beat is not cancelled by a footswitch press in a later period.
+    const Rendered qStopFs = run({{at, withQuantize(press("stop"))}, {at + 64, press("footswitch")}});
+    EXPECT_EQ(qStopFs.looper->status().state, State::Stopped);
+    EXPECT_EQ(peak(slice(qStopFs.out.left, {beat + fade, frames})), 0.f);
+    // ... while a footswitch press still cancels an action it started itself.
+    const Rendered qCancel = run({{at, withQuantize(press("footswitch"))}, {at + 64, press("footswitch")}});
+    EXPECT_EQ(qCancel.looper->status().state, State::Playing);
+    EXPECT_EQ(unchangedFrom(qCancel, 0), 0u);
+}
+
+// A stop that waits for the loop's seam (the 5 ms after it closes) is never cancelled or overtaken: a
+// footswitch and an undo in the next periods act after it, in order.
+TEST(Looper, ControlsWaitBehindAnActionThatWaitsForTheSeam) {
+    const std::size_t L = 9600;
+    const std::size_t frames = 5 * L;
+    const StereoBuffer input = noise(frames, 82);
+    const std::size_t fade = static_cast<std::size_t>(std::lround(Looper::kFadeMs * 0.001 * kRate));
+    // record -> overdub at L (the seam is written until L + 240); stop at L + 64 waits for it; the
+    // footswitch at L + 128 then restarts the loop from its top, with the overdub ended.
+    const Rendered r = drive(kRate, 64, input, {{"dry_level_db", -60.f}},
+                             {{0, {transport(Looper::kTransportRecord)}},
+                              {L, {transport(Looper::kTransportOverdub)}},
+                              {L + 64, press("stop")},
+                              {L + 128, press("footswitch")}});
+    EXPECT_EQ(r.looper->status().state, State::Playing);
+    const std::size_t seam = r.looper->seamFrames();
+    // Restarted from the top at L + seam: the loop's first pass there equals its next pass.
+    std::size_t wrong = 0;
+    for (std::size_t j = fade; j < L; ++j)
+        wrong += r.out.left[L + seam + j] != r.out.left[2 * L + seam + j];
+    EXPECT_EQ(wrong, 0u);
+    EXPECT_GT(peak(slice(r.out.left, {L + seam + fade, 2 * L})), 0.1f);
+}
+
 // --------------------------------------------------------------------------------------------- clicks
 
 TEST(Looper, TransitionsDoNotClick) {
