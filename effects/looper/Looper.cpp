@@ -642,6 +642,13 @@ void Looper::writeLoop(uint32_t p, float xL, float xR, float fb, float amount) n
         } else {
             live[0] = baseL;
             live[1] = baseR;
+            if (session_ != 0 && stamp_[chunk] == session_) {
+                // The overdub that started as the loop closed was undone (or undone and redone) inside the
+                // seam: the rest of the seam belongs to both layers, so a redo (or undo) finds it whole.
+                float* other = frameAt(p, static_cast<uint8_t>(l ^ 1));
+                other[0] = baseL;
+                other[1] = baseR;
+            }
         }
         if (++closePos_ == seamLen_) closing_ = false;
     } else if (overdub) {

@@ -423,6 +423,49 @@ TEST(Looper, UndoOfAnOverdubStartedAsTheLoopClosesLeavesThePlainLoop) {
     EXPECT_EQ(wrong, 0u);
 }
 
+// Undo while the seam of a recording closed into an overdub is still being written, then redo: the seam
+// goes on into both layers, so the redone layer holds the whole seam plus what the overdub added before
+// the undo, and the undone loop is exactly the plain record -> play loop.
+TEST(Looper, UndoDuringTheSeamOfACloseIntoOverdubAndRedoKeepTheWholeSeam) {
+    const std::size_t L = 20000;
+    const std::size_t k = 128; // seam positions the overdub wrote before the undo
+    const std::size_t frames = 5 * L;
+    const StereoBuffer input = noise(frames, 91);
+    const std::vector<ParamValue> settings{{"dry_level_db", -60.f}};
+    const Rendered plain =
+        drive(kRate, 64, input, settings,
+              {{0, {transport(Looper::kTransportRecord)}}, {L, {transport(Looper::kTransportPlay)}}});
+    const Rendered layered = drive(kRate, 64, input, settings,
+                                   {{0, {transport(Looper::kTransportRecord)}},
+                                    {L, {transport(Looper::kTransportOverdub)}},
+                                    {L + k, press("undo")},
+                                    {3 * L, press("redo")}});
+    const std::size_t seam = layered.looper->seamFrames();
+    ASSERT_GT(seam, k);
+    const std::size_t fade = static_cast<std::size_t>(std::lround(Looper::kFadeMs * 0.001 * kRate));
+    std::size_t undoneWrong = 0, redoneWrong = 0;
+    double redoneWorst = 0.0;
+    for (std::size_t t = L + k + fade; t < 3 * L; ++t)
+        undoneWrong += layered.out.left[t] != plain.out.left[t] || layered.out.right[t] != plain.out.right[t];
+    for (std::size_t t = 3 * L + fade; t < frames; ++t) {
+        const std::size_t p = (t - L) % L;
+        if (p >= k) {
+            redoneWrong +=
+                layered.out.left[t] != plain.out.left[t] || layered.out.right[t] != plain.out.right[t];
+        } else {
+            const double want = plain.out.left[t] + (1.0 - seamWeight(p, seam, false)) * input.left[L + p];
+            redoneWorst = std::max(redoneWorst, std::fabs(layered.out.left[t] - want));
+        }
+    }
+    std::printf(
+        "[measured] looper undo in the seam: undone mismatches %zu; redone mismatches %zu, overdub part "
+        "error %.2e\n",
+        undoneWrong, redoneWrong, redoneWorst);
+    EXPECT_EQ(undoneWrong, 0u);
+    EXPECT_EQ(redoneWrong, 0u);
+    EXPECT_LT(redoneWorst, 1e-6);
+}
+
 TEST(Looper, ClearGivesSilenceAndANewLoopRecords) {
     const std::size_t L = 9600;
     const std::size_t clearAt = 4 * L;
