@@ -65,6 +65,8 @@ void Looper::prepare(double sampleRate, uint32_t /*maxBlock*/) {
     fadeBuf_.assign(2 * static_cast<std::size_t>(fadeLen_), 0.f);
     seamHead_.resize(seamLen_);
     seamTail_.resize(seamLen_);
+    seamLoop_.assign(2 * static_cast<std::size_t>(seamLen_), 0.f);
+    seamInput_.assign(2 * static_cast<std::size_t>(seamLen_), 0.f);
     for (uint32_t i = 0; i < seamLen_; ++i) {
         // Raised-cosine weights summing to one, 0 and 1 one position before and after the seam region.
         // Summing to one (not equal power) because what is played after a loop's end is usually the
@@ -120,6 +122,7 @@ void Looper::reset() noexcept {
     } else if (state_ == State::Playing || state_ == State::Overdubbing) {
         state_ = State::Stopped;
     }
+    if (closing_) finishSeamEarly();
     closing_ = false;
     snapRamp(main_.amp, 0.f);
     snapRamp(overdub_, 0.f);
@@ -448,6 +451,33 @@ void Looper::endOverdub() noexcept {
     setRamp(overdub_, 0.f); // writes go on, fading, for kFadeMs
 }
 
+void Looper::finishSeamEarly() noexcept {
+    // Interrupted seam (a reset before its last position): positions from closePos_ on still hold the
+    // recording as it was, the ones before a crossfade that had barely begun, a step where they meet. The
+    // positions written are crossfaded again over their own length, with the same raised-cosine weights,
+    // ending on the recording exactly where it is untouched; the seam is shorter, but whole. In both layers
+    // where the session copied the chunk: an overdub that started as the loop closed lasted less than the
+    // seam, and is dropped (the loop is what closing into play would have left).
+    const uint32_t k = closePos_;
+    for (uint32_t i = 0; i < k; ++i) {
+        const double theta = 0.5 * std::numbers::pi * (i + 1.0) / (k + 1.0);
+        const auto h = static_cast<float>(std::sin(theta) * std::sin(theta));
+        const auto t = static_cast<float>(std::cos(theta) * std::cos(theta));
+        const float l = h * seamLoop_[2 * i] + t * seamInput_[2 * i];
+        const float r = h * seamLoop_[2 * i + 1] + t * seamInput_[2 * i + 1];
+        const uint32_t chunk = i >> kChunkShift;
+        const uint8_t layer = locate(chunk);
+        float* f = frameAt(i, layer);
+        f[0] = l;
+        f[1] = r;
+        if (session_ != 0 && stamp_[chunk] == session_) {
+            float* other = frameAt(i, static_cast<uint8_t>(layer ^ 1));
+            other[0] = l;
+            other[1] = r;
+        }
+    }
+}
+
 void Looper::startSession() noexcept {
     do {
         ++sessionCounter_;
@@ -629,6 +659,10 @@ void Looper::writeLoop(uint32_t p, float xL, float xR, float fb, float amount) n
         // The seam: what was played just after the loop's end is crossfaded into its start.
         const float h = seamHead_[closePos_];
         const float t = seamTail_[closePos_];
+        seamLoop_[2 * closePos_] = live[0];
+        seamLoop_[2 * closePos_ + 1] = live[1];
+        seamInput_[2 * closePos_] = xL;
+        seamInput_[2 * closePos_ + 1] = xR;
         const float baseL = h * live[0] + t * xL;
         const float baseR = h * live[1] + t * xR;
         if (overdub) {
@@ -802,7 +836,9 @@ uint32_t Looper::tailSamples() const noexcept {
 std::size_t Looper::memoryBytes() const noexcept {
     return (layers_[0].capacity() + layers_[1].capacity()) * sizeof(float) + loc_.capacity() +
            stamp_.capacity() * sizeof(uint32_t) + undoneBits_.capacity() * sizeof(uint64_t) +
-           (seamHead_.capacity() + seamTail_.capacity() + fadeBuf_.capacity()) * sizeof(float);
+           (seamHead_.capacity() + seamTail_.capacity() + seamLoop_.capacity() + seamInput_.capacity() +
+            fadeBuf_.capacity()) *
+               sizeof(float);
 }
 
 } // namespace stagerack::fx

@@ -115,7 +115,8 @@ public:
         "a click; an overdub fades in and out over 5 ms where it is punched in and out; play and stop fade "
         "the loop over 5 ms. "
         "Values the parameters hold when the looper is created (from a preset or a session) start nothing. "
-        "Bypassing the slot stops the loop and keeps it (a recording in progress is dropped). "
+        "Bypassing the slot stops the loop and keeps it (a recording in progress is dropped; if the seam "
+        "was still being written, the part written becomes a shorter seam). "
         "Typical use: a foot switch on footswitch, another on stop (or undo), quantize bar when playing to "
         "a click or a drum machine, overdub_feedback 1 for stacking parts or 0.6-0.8 for an evolving "
         "soundscape, dry_level_db -60 when the looper sits on a parallel send.";
@@ -325,6 +326,7 @@ private:
     static float stepRamp(Ramp& r) noexcept;
     static void snapRamp(Ramp& r, float value) noexcept { r = Ramp{value, value, 0.f, 0}; }
     void endOverdub() noexcept;
+    void finishSeamEarly() noexcept;
     void advance(Head& h) const noexcept;
     void readHead(const Head& h, float& l, float& r) const noexcept;
     void processMain(float xL, float xR, float decL, float decR, float fb, float amount, float& loopL,
@@ -371,6 +373,10 @@ private:
     std::vector<uint64_t> undoneBits_;
     std::vector<float> seamHead_; // seam weights of the loop's start and of what followed its end
     std::vector<float> seamTail_;
+    // What the seam mixed so far (interleaved stereo per seam position): the loop's start as recorded and
+    // the input that followed its end, so a reset inside the seam can redo it as a shorter one.
+    std::vector<float> seamLoop_;
+    std::vector<float> seamInput_;
 
     State state_ = State::Empty;
     uint32_t loopLen_ = 0;

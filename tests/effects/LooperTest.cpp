@@ -951,6 +951,65 @@ TEST(Looper, ResetStopsButKeepsTheLoop) {
     EXPECT_EQ(other->status().state, State::Empty);
 }
 
+// A reset (a bypass at 192 kHz, where the seam is longer than the engine's bypass fade, or a host's reset)
+// while the seam is still being written: the part written so far is redone as a shorter seam, so the loop
+// point stays click-free and the loop stays consistent (a close into overdub gives the loop close into play
+// would have given).
+TEST(Looper, ResetInsideTheSeamLeavesAShorterSeamWithoutAClick) {
+    const std::size_t L = 24000 + 211; // not whole cycles: the seam joins two phases
+    const std::size_t s0 = 9600;
+    const std::size_t k = 120; // seam positions written before the reset (of 240)
+    const std::size_t restartAt = s0 + 2 * L;
+    const std::size_t frames = restartAt + 5 * L;
+    StereoBuffer out = dualMono(fadedSine(997.0, kRate, frames, 0.25f, 480));
+    auto looper = std::make_unique<Looper>();
+    prepareLikeHost(*looper, kRate, 1, {{"dry_level_db", -60.f}});
+    runBlocks(*looper, out, kRate, 1, [&](std::size_t pos, uint32_t) {
+        if (pos == s0 || pos == s0 + L || pos == restartAt) {
+            looper->setParam(Looper::kFootswitch, 1.f);
+            looper->setParam(Looper::kFootswitch, 0.f);
+        }
+        if (pos == s0 + L + k) looper->reset();
+    });
+    ASSERT_EQ(looper->status().state, State::Playing);
+    double worst = 0.0;
+    for (std::size_t pass = 1; pass < 4; ++pass) {
+        const std::size_t seamAt = restartAt + pass * L;
+        const Window event{seamAt - 48, seamAt + 480};
+        const Window before{seamAt - 4800, seamAt - 48};
+        const Window after{seamAt + 480, seamAt + 5280};
+        worst = std::max(worst, clickScore(out.left, event, before, after));
+    }
+    std::printf("[measured] looper reset %zu frames into the seam: click score at the loop point %.3f\n", k,
+                worst);
+    EXPECT_LE(worst, 1.5);
+
+    // Closed into an overdub, reset inside the seam: the loop close into play and the same reset leave.
+    const std::size_t L2 = 19200;
+    auto run = [&](Looper::Transport close) {
+        StereoBuffer x = noise(6 * L2, 93);
+        auto lp = std::make_unique<Looper>();
+        prepareLikeHost(*lp, kRate, 64, {{"dry_level_db", -60.f}});
+        runBlocks(*lp, x, kRate, 64, [&](std::size_t pos, uint32_t) {
+            if (pos == 0) lp->setParam(Looper::kTransport, static_cast<float>(Looper::kTransportRecord));
+            if (pos == L2) lp->setParam(Looper::kTransport, static_cast<float>(close));
+            if (pos == L2 + 128) lp->reset();
+            if (pos == 3 * L2) {
+                lp->setParam(Looper::kFootswitch, 1.f);
+                lp->setParam(Looper::kFootswitch, 0.f);
+            }
+        });
+        return x;
+    };
+    const StereoBuffer played = run(Looper::kTransportPlay);
+    const StereoBuffer overdubbed = run(Looper::kTransportOverdub);
+    EXPECT_EQ(maxAbsDiff(slice(played.left, {3 * L2, 6 * L2}), slice(overdubbed.left, {3 * L2, 6 * L2})),
+              0.f);
+    EXPECT_EQ(maxAbsDiff(slice(played.right, {3 * L2, 6 * L2}), slice(overdubbed.right, {3 * L2, 6 * L2})),
+              0.f);
+    EXPECT_GT(peak(slice(played.left, {4 * L2, 5 * L2})), 0.1f);
+}
+
 TEST(Looper, ValuesSetWhilePreparingStartNothing) {
     // A preset or session holding transport = record, or a held trigger, must not start a recording.
     const Rendered r = drive(kRate, 64, noise(9600, 1), {{"transport", 1.f}, {"footswitch", 1.f}}, {});
