@@ -805,10 +805,13 @@ void Looper::publishStatus() noexcept {
     if (pending_ != Action::None || eventCount_ > 0 || closing_) flags |= 1u;
     if (session_ != 0 && !undone_ && state_ != State::Recording) flags |= 2u;
     if (session_ != 0 && undone_) flags |= 4u;
-    statusWord_.store(static_cast<uint32_t>(state_) | flags << 8, std::memory_order_relaxed);
     const bool recording = state_ == State::Recording;
-    statusLength_.store(recording ? recorded_ : loopLen_, std::memory_order_relaxed);
-    statusPosition_.store(static_cast<uint32_t>(main_.h2 >> 1), std::memory_order_relaxed);
+    constexpr uint64_t kFrameMask = (uint64_t{1} << kStatusFrameBits) - 1;
+    const uint64_t length = (recording ? recorded_ : loopLen_) & kFrameMask;
+    const uint64_t position = static_cast<uint64_t>(main_.h2 >> 1) & kFrameMask;
+    statusWord_.store(static_cast<uint64_t>(state_) | uint64_t{flags} << 8 | length << 16 |
+                          position << (16 + kStatusFrameBits),
+                      std::memory_order_relaxed);
     uint32_t tail = 0;
     if (state_ == State::Playing || state_ == State::Overdubbing)
         tail = loopLen_ * (main_.half ? 2u : 1u);
@@ -818,14 +821,15 @@ void Looper::publishStatus() noexcept {
 }
 
 Looper::Status Looper::status() const noexcept {
-    const uint32_t word = statusWord_.load(std::memory_order_relaxed);
+    const uint64_t word = statusWord_.load(std::memory_order_relaxed);
+    constexpr uint64_t kFrameMask = (uint64_t{1} << kStatusFrameBits) - 1;
     Status s;
     s.state = static_cast<State>(word & 0xFF);
     s.waiting = (word >> 8) & 1u;
     s.canUndo = (word >> 9) & 1u;
     s.canRedo = (word >> 10) & 1u;
-    s.loopFrames = statusLength_.load(std::memory_order_relaxed);
-    s.positionFrames = statusPosition_.load(std::memory_order_relaxed);
+    s.loopFrames = static_cast<uint32_t>((word >> 16) & kFrameMask);
+    s.positionFrames = static_cast<uint32_t>((word >> (16 + kStatusFrameBits)) & kFrameMask);
     return s;
 }
 

@@ -243,7 +243,8 @@ public:
          .help = "Fraction of the old loop kept under each overdub pass, 0 to 1 (1 = layers add up)."},
     }};
 
-    // What a GUI shows; published at the end of every block (any thread may read it).
+    // What a GUI shows; published at the end of every block as one atomic word (any thread may read it,
+    // and always sees the fields of one moment).
     struct Status {
         State state = State::Empty;
         bool waiting = false; // an action waits for the beat, the seam or the minimum length
@@ -421,9 +422,12 @@ private:
     dsp::LinearSmoothed dryGain_;
     dsp::LinearSmoothed feedback_;
 
-    std::atomic<uint32_t> statusWord_{0}; // state | flags << 8
-    std::atomic<uint32_t> statusLength_{0};
-    std::atomic<uint32_t> statusPosition_{0};
+    // The whole Status in one word, so a reader never mixes two blocks: state | flags << 8 |
+    // length << 16 | position << 40 (24 bits each: the capacity is below 2^24 frames).
+    static constexpr uint32_t kStatusFrameBits = 24;
+    static_assert(kMaxLoopSeconds * kCapacityReferenceRate < double(1u << kStatusFrameBits));
+    static_assert(std::atomic<uint64_t>::is_always_lock_free);
+    std::atomic<uint64_t> statusWord_{0};
     std::atomic<uint32_t> statusTail_{0};
 };
 

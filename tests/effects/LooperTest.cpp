@@ -10,11 +10,13 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cmath>
 #include <complex>
 #include <cstdio>
 #include <memory>
 #include <numbers>
+#include <thread>
 
 namespace stagerack::test {
 namespace {
@@ -1008,6 +1010,80 @@ TEST(Looper, ResetInsideTheSeamLeavesAShorterSeamWithoutAClick) {
     EXPECT_EQ(maxAbsDiff(slice(played.right, {3 * L2, 6 * L2}), slice(overdubbed.right, {3 * L2, 6 * L2})),
               0.f);
     EXPECT_GT(peak(slice(played.left, {4 * L2, 5 * L2})), 0.1f);
+}
+
+// status() from another thread (a GUI) while the audio thread runs: state, length and position always
+// belong to the same moment (one atomic word), never a mix of two blocks.
+TEST(Looper, StatusReadFromAnotherThreadIsNeverTorn) {
+    constexpr uint32_t kBlock = 16;
+    auto looper = std::make_unique<Looper>();
+    prepareLikeHost(*looper, kRate, kBlock, {{"dry_level_db", -60.f}});
+    std::atomic<bool> done{false};
+    std::size_t reads = 0, recordingReads = 0, playingReads = 0, emptyReads = 0;
+    std::size_t tornRec = 0, tornPlay = 0, tornEmpty = 0;
+    std::thread reader([&] {
+        while (!done.load(std::memory_order_acquire)) {
+            const Looper::Status s = looper->status();
+            ++reads;
+            switch (s.state) {
+            case State::Recording: // the write position is the length recorded so far (full speed)
+                ++recordingReads;
+                tornRec += s.positionFrames != s.loopFrames;
+                break;
+            case State::Playing:
+                ++playingReads;
+                tornPlay += s.loopFrames == 0 || s.positionFrames >= s.loopFrames;
+                break;
+            case State::Empty:
+                ++emptyReads;
+                tornEmpty += s.loopFrames != 0 || s.positionFrames != 0;
+                break;
+            default:
+                break;
+            }
+        }
+    });
+    // Load: more busy threads than cores, so the audio thread is also preempted mid-publish now and then.
+    std::vector<std::thread> load;
+    std::atomic<uint64_t> sink{0};
+    for (unsigned n = 0; n < std::max(2u, std::thread::hardware_concurrency()); ++n)
+        load.emplace_back([&] {
+            uint64_t x = n + 1;
+            while (!done.load(std::memory_order_relaxed))
+                x = x * 6364136223846793005ull + 1442695040888963407ull;
+            sink += x;
+        });
+    std::vector<float> l(kBlock, 0.1f), r(kBlock, -0.1f);
+    auto press = [&](std::size_t index) {
+        looper->setParam(index, 1.f);
+        looper->setParam(index, 0.f);
+    };
+    for (int cycle = 0; cycle < 1500; ++cycle) {
+        // record 150-549 blocks, play 300 blocks, clear, 20 blocks empty
+        const int recordBlocks = 150 + (cycle * 37) % 400;
+        for (int b = 0; b < recordBlocks + 320; ++b) {
+            if (b == 0) press(Looper::kFootswitch);
+            if (b == recordBlocks) press(Looper::kFootswitch);
+            if (b == recordBlocks + 300) press(Looper::kClear);
+            fx::StereoBlock block{l.data(), r.data(), kBlock};
+            fx::ProcessContext ctx;
+            ctx.frames = kBlock;
+            looper->process(block, ctx);
+        }
+    }
+    done.store(true, std::memory_order_release);
+    reader.join();
+    for (auto& th : load)
+        th.join();
+    const std::size_t torn = tornRec + tornPlay + tornEmpty;
+    std::printf("[measured] looper status torn: recording %zu, playing %zu, empty %zu\n", tornRec, tornPlay,
+                tornEmpty);
+    std::printf("[measured] looper status: %zu reads from a second thread (%zu recording, %zu playing, %zu "
+                "empty), %zu torn\n",
+                reads, recordingReads, playingReads, emptyReads, torn);
+    EXPECT_GT(recordingReads, 0u);
+    EXPECT_GT(playingReads, 0u);
+    EXPECT_EQ(torn, 0u);
 }
 
 TEST(Looper, ValuesSetWhilePreparingStartNothing) {
