@@ -51,8 +51,8 @@ void PitchShift::reset() noexcept {
     ratio_ = std::exp2(semitones_.current() / 12.0);
     ratioFor_ = semitones_.current();
     liveRunning_ = !quality;
-    // The vocoder starts from the (silent) history at the first sample.
-    vocoderRunning_ = false;
+    // The history is silence: the vocoder's output is complete from the first sample.
+    vocoderRunning_ = quality;
 }
 
 void PitchShift::setParam(std::size_t index, float value) noexcept {
@@ -70,7 +70,8 @@ void PitchShift::setParam(std::size_t index, float value) noexcept {
         mix_.setTarget(value);
         break;
     case kMode:
-        quality_.setTarget(mode() == kQuality ? 1.f : 0.f);
+        // To quality: process() starts the fade once the vocoder's output is complete.
+        if (mode() != kQuality) quality_.setTarget(0.f);
         break;
     default:
         break;
@@ -82,13 +83,14 @@ uint32_t PitchShift::latencySamples() const noexcept {
 }
 
 uint32_t PitchShift::tailSamples() const noexcept {
-    return std::max(geometry_.tailFrames(), 2 * static_cast<uint32_t>(vocoder_.frameSize()));
+    return std::max(geometry_.tailFrames(), vocoder_.latency() + static_cast<uint32_t>(vocoder_.frameSize()));
 }
 
 void PitchShift::process(StereoBlock& block, const ProcessContext& /*ctx*/) noexcept {
     const auto liveDelay = static_cast<int64_t>(liveLatency_);
     const auto vocoderDelay = static_cast<int64_t>(vocoder_.latency());
     auto mono = [this](int64_t i) noexcept { return lineL_.at(i) + lineR_.at(i); };
+    const bool wantQuality = mode() == kQuality;
     for (uint32_t n = 0; n < block.frames; ++n) {
         float xl = block.left[n], xr = block.right[n];
         if (!std::isfinite(xl)) xl = 0.f;
@@ -111,9 +113,16 @@ void PitchShift::process(StereoBlock& block, const ProcessContext& /*ctx*/) noex
         lineR_.write(now_, antiAlias_.process(1, xr));
         tracker_.push(0.5f * (xl + xr));
 
+        if (wantQuality) {
+            if (!vocoderRunning_) {
+                // Its missed frames are worked off over the next hops; the live engine plays meanwhile.
+                vocoder_.start(now_);
+                vocoderRunning_ = true;
+            }
+            if (quality_.target() < 1.f && now_ >= vocoder_.readyAt()) quality_.setTarget(1.f);
+        }
         const float mix = mix_.next();
         const float q = quality_.next();
-        const bool wantQuality = quality_.target() > 0.5f;
         float outL = 0.f, outR = 0.f;
         if (q < 1.f || !wantQuality) {
             if (!liveRunning_) {
@@ -137,10 +146,6 @@ void PitchShift::process(StereoBlock& block, const ProcessContext& /*ctx*/) noex
             liveRunning_ = false;
         }
         if (q > 0.f || wantQuality) {
-            if (!vocoderRunning_) {
-                vocoder_.warmStart(rawL_, rawR_, now_, ratio_);
-                vocoderRunning_ = true;
-            }
             float vl = 0.f, vr = 0.f;
             vocoder_.process(rawL_, rawR_, now_, ratio_, vl, vr);
             const float dl = rawL_.at(now_ - vocoderDelay), dr = rawR_.at(now_ - vocoderDelay);

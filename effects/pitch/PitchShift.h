@@ -1,6 +1,6 @@
 // Pitch shifter: transposes the input by -24..+24 semitones plus cents, mixed with the dry signal. Two
 // engines: "live" (the pitch-synchronous splicing read head of SpliceVoice, under 10 ms of latency, for
-// playing) and "quality" (the phase-locked phase vocoder of PhaseVocoder, 85 ms, for chords).
+// playing) and "quality" (the phase-locked phase vocoder of PhaseVocoder, 88.5 ms, for chords).
 #pragma once
 
 #include "effects/Effect.h"
@@ -46,13 +46,16 @@ public:
         "mix (0 to 1, default 0.5) is the shifted fraction: out = dry * (1 - mix) + shifted * mix; the dry "
         "signal is delayed by the same latency as the shifted one, so at zero shift any mix is the clean "
         "delayed input and never combs. "
-        "mode picks the engine (a change crossfades over 40 ms). live: a read head plays the input faster or "
+        "mode picks the engine (a change crossfades over 40 ms; a change to quality first lets the live "
+        "engine play on for 43 ms while the phase vocoder catches up with the input). live: a read head "
+        "plays the input faster or "
         "slower and jumps back or forward by whole periods of the note found by a pitch tracker (70 Hz to "
         "1.4 kHz, aligned to the sample by correlation), so single notes come out seamless; latency 9.7 ms "
         "(the delay of any moment of the shifted sound wanders between 0.1 and 19.3 ms around it); best for "
         "single notes and "
         "riffs, and the choice for playing live. quality: a phase vocoder with phase locking moves every "
-        "partial separately, so chords and double stops stay clean; latency 85 ms; for chords, pads and "
+        "partial separately, so chords and double stops stay clean; latency 88.5 ms (96 ms at 44.1 kHz); for "
+        "chords, pads and "
         "studio use. Shifting up, content that would fold above Nyquist is filtered out first. "
         "Typical settings: +12 at mix 0.5 for a 12-string-like octave; -12 at mix 0.4 for a bass line "
         "under a riff; -1 or -2 at mix 1 to play in a lower tuning; +7 or +5 at mix 0.5 for power-chord "
@@ -95,8 +98,8 @@ public:
          .taper = Taper::Enum,
          .smoothMs = 0.f,
          .labels = kModeLabels,
-         .help = "live (9.7 ms latency, single notes) or quality (phase vocoder, 85 ms, chords); "
-                 "crossfaded over 40 ms."},
+         .help = "live (9.7 ms latency, single notes) or quality (phase vocoder, 88.5 ms, chords); "
+                 "crossfaded over 40 ms (to quality after 43 ms of catching up)."},
     }};
 
     PitchShift();
@@ -112,6 +115,13 @@ public:
 
     // Diagnostics for tests: read-head splices of the live engine since reset.
     uint64_t liveSplices() const noexcept { return voice_.splices(); }
+    // Diagnostics for tests: FFTs the quality engine has executed, and its hop.
+    uint64_t qualityFfts() const noexcept { return vocoder_.fftCount(); }
+    std::size_t qualityHop() const noexcept { return vocoder_.hopSize(); }
+    // How long a change to quality waits before its crossfade starts (the vocoder catching up), at most.
+    uint32_t qualityWarmUpSamples() const noexcept {
+        return static_cast<uint32_t>(PhaseVocoder::kWarmUpHops * vocoder_.hopSize());
+    }
 
 private:
     double targetSemitones() const noexcept;
