@@ -66,7 +66,7 @@ public:
     static constexpr float kLevelFloorDb = -60.f; // a level at the floor is silence (gain exactly 0)
     static constexpr uint32_t kChunkShift = 8;
     static constexpr uint32_t kChunkFrames = 1u << kChunkShift; // undo copy-on-write granularity
-    static constexpr std::size_t kMaxEvents = 32;               // control changes queued between two blocks
+    static constexpr std::size_t kMaxEvents = 32;               // controls waiting to act (a FIFO)
 
     static constexpr std::array<std::string_view, kTransportCount> kTransportLabels{"stop", "record", "play",
                                                                                     "overdub"};
