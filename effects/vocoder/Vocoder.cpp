@@ -91,7 +91,7 @@ void Vocoder::reset() noexcept {
     fadePos_ = 0;
     banks_[0].setLayout(intValue(kBands), static_cast<BandSpacing>(intValue(kSpacing)));
     banks_[0].design(shape_, sampleRate_);
-    banks_[0].snapFlatten(flatten_.current());
+    banks_[0].snap(flatten_.current());
     updateFollowers();
     highPassState_ = {};
     highPower_ = allPower_ = 0.f;
@@ -182,7 +182,7 @@ void Vocoder::startGrid() noexcept {
             VocoderBank& next = banks_[static_cast<std::size_t>(1 - active_)];
             next.setLayout(bands, spacing);
             next.design(shape_, sampleRate_);
-            next.snapFlatten(flatten_.current());
+            next.snap(flatten_.current());
             fading_ = true;
             fadePos_ = 0;
         }

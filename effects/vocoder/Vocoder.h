@@ -93,7 +93,9 @@ public:
         "low_hz and high_hz are the centres of the lowest and highest bands (default 100 Hz and 8 kHz; the "
         "range is at least an octave and stops at 0.45 of the sample rate). "
         "width scales every band's bandwidth: 1 makes neighbours cross at -3 dB, 0.5 gives narrow, ringing "
-        "bands, 2 smooth overlapping ones. "
+        "bands, 2 smooth overlapping ones; the level stays the same (within about 1 dB with a noise "
+        "carrier): the bands' polarities and gains follow the overlap, the polarity pattern changing by a "
+        "50 ms crossfade between widths 1.4 and 1.5. "
         "attack_ms and release_ms are the time constants of the band envelope followers: short (1-5 ms, "
         "20-50 ms) for crisp speech, long for a smeared, pad-like sound. "
         "formant_shift (-12 to +12 semitones) moves the carrier bands up or down against the analysis "
@@ -206,7 +208,8 @@ public:
          .unit = Unit::None,
          .taper = Taper::Log,
          .smoothMs = kBankSmoothMs,
-         .help = "Bandwidth relative to the band spacing: 1 = neighbours cross at -3 dB."},
+         .help = "Bandwidth relative to the band spacing: 1 = neighbours cross at -3 dB; the level does not "
+                 "change with it."},
         {.id = "attack_ms",
          .name = "Attack",
          .min = 0.5f,

@@ -8,9 +8,21 @@
 // eq/SvfCascade.h reduced to a band-pass (u = x - s2; y = d u + c1 s1; s1 = e1 s1 + b1 u;
 // s2 += b1 s1_old + b2 u), which is the SVF exactly in real arithmetic.
 //
-// Neighbouring synthesis bands are driven by the same carrier and add coherently; at their crossing the
-// two cascades are about 130 degrees apart and would notch the sum by 10-15 dB, so every other band is
-// inverted (then they are 50 degrees apart and the summed bank is flat within about 1 dB).
+// Neighbouring synthesis bands are driven by the same carrier and add coherently, so the sum depends on
+// their polarities and on how far they overlap. Up to width 1.5 every other band is inverted: at width 1
+// neighbours cross about 130 degrees apart and would notch the sum by 10-15 dB, inverted they are 50
+// degrees apart and the bank is flat within about 1 dB. Wider bands overlap their second neighbours too;
+// alternating, they would cancel (width 2: 9 dB quieter, and 9 dB of ripple where the end bands lack a
+// neighbour), so above width 1.5 the polarities go + + - - (neighbours in quadrature on average: the
+// bank is flat within about 1-2 dB at widths 1.5 to 2). The choice has hysteresis (back to alternating
+// below 1.4); the bands whose polarity changes ramp through zero over kPolarityFadeMs.
+//
+// Then the level: the power a flat carrier gives through the summed bank is the mean of |sum of p_b H_b|^2,
+// which depends on the pattern, the spacing and the width. It is tabulated once per process for an
+// infinite bank of equal log-spaced bands (over the log spacing s and the section Q), and each band's
+// gain is divided by the square root of the value for its own neighbourhood (its local spacing, in the
+// prewarped frequencies, and its Q), so the level stays put as the width, range or band count change.
+// The band gains (polarity over that root) ramp linearly across each sub-block.
 //
 // Layout for speed: bands are processed four at a time in SSE-sized vectors (GCC/Clang vector extension).
 // A first pass runs each group of four over the samples of a sub-block (its states stay in registers) and
@@ -22,8 +34,8 @@
 // Levels. The synthesis sections are scaled so that each band passes the same power of a carrier that is
 // white across the bank's span (the bilinear noise bandwidth of a band is about g / ((1 + g^2) Q) of the
 // full band for g = tan(pi f / rate)), so such a carrier gives back the modulator's spectral envelope; the
-// analysis output is scaled so that a carrier with kRefRms inside the span gives about the level the
-// modulator has inside it.
+// analysis output and the band gains above are scaled so that a carrier with kRefRms inside the span
+// gives about the level the modulator has inside it.
 //
 // Carrier flattening whitens the carrier without touching its loudness: each band is scaled by the
 // carrier's average band level (the power mean over the bands) over the carrier's own level in that band
@@ -53,29 +65,43 @@ public:
     static constexpr double kCarrierAttackMs = 0.5;
     static constexpr double kCarrierReleaseMs = 30.0;
     static constexpr double kMaxFlattenDb = 24.0;
+    // The polarity pattern changes to + + - - above kWideAbove and back below kWideBelow (widths).
+    static constexpr double kWideAbove = 1.5;
+    static constexpr double kWideBelow = 1.4;
+    static constexpr double kPolarityFadeMs = 50.0;
 
     void prepare(double sampleRate) noexcept;
-    // Which bands (count and spacing) this bank runs; clears every state.
+    // Which bands (count and spacing) this bank runs; clears every state. The next design() picks the
+    // polarity pattern from its width alone (no hysteresis).
     void setLayout(int bands, BandSpacing spacing) noexcept;
     int bands() const noexcept { return bands_; }
     BandSpacing spacing() const noexcept { return spacing_; }
 
-    // New coefficients for the current layout (states kept: called as the range, width or shift glide).
+    // New coefficients for the current layout (states kept: called as the range, width or shift glide),
+    // and new targets for the band gains (reached over the next sub-block; a polarity change ramps).
     void design(const BandShape& shape, double sampleRate) noexcept;
     // Modulator envelope follower coefficients (fraction of the gap closed per sample).
     void setFollowers(float attack, float release) noexcept;
     void clear() noexcept;
-    // Flattening jumps to `flatten` (after a reset, or for a bank that starts a crossfade).
-    void snapFlatten(float flatten) noexcept;
+    // Flattening jumps to `flatten` and the band gains to their targets (after a reset, or for a bank that
+    // starts a crossfade).
+    void snap(float flatten) noexcept;
 
-    // At a grid point, before the sub-block: flattening moves to `flatten` linearly over the `grid`
-    // samples that follow; tiny or broken states are flushed.
+    // At a grid point, before the sub-block: flattening moves to `flatten` and the band gains toward their
+    // targets, linearly over the `grid` samples that follow; tiny or broken states are flushed.
     void beginSubBlock(float flatten, uint32_t grid) noexcept;
     // n <= kMaxChunk samples: out[i] = the vocoded sample for modulator mod[i] and carrier car[i].
     void process(const float* mod, const float* car, float* out, uint32_t n) noexcept;
 
-    // For tests: the plan the last design() used.
+    // For tests: the plan the last design() used, and whether it chose the + + - - pattern.
     const BandPlan& plan() const noexcept { return plan_; }
+    bool widePattern() const noexcept { return wide_; }
+
+    // The mean power of the summed response of an infinite bank of equal bands, spaced s apart in log
+    // frequency, of section Q q, relative to one band's peak, with every other band inverted (slice 0),
+    // the pattern + + - - (slice 2) or halfway between (slice 1: 1, 0, 0, -1): from the table (built on
+    // first use), interpolated.
+    static double coherentLevel(int slice, double s, double q) noexcept;
 
 private:
     struct Section {
@@ -86,14 +112,25 @@ private:
         Section syn[2];
         Vec as1[2], as2[2]; // analysis states
         Vec ss1[2], ss2[2]; // synthesis states
-        Vec env;            // modulator band envelope (the band's gain)
+        Vec env;            // modulator band envelope
         Vec envCarrier;     // carrier band level, for flattening
+        Vec weight;         // the band gains (polarity / sqrt(coherent level)) at the grid point,
+        Vec weightStep;     // and their change per sample over the sub-block
     };
 
     int groups() const noexcept { return (bands_ + kLanes - 1) / kLanes; }
 
     std::array<Group, kMaxGroups> g_{};
     BandPlan plan_{};
+    // The band gains at the current pattern mix, for the four bands of a group (zero for unused ones).
+    Vec weightTargets(int group) const noexcept;
+
+    // Per band: the coherent level of its neighbourhood at the three table slices (see coherentLevel).
+    std::array<std::array<float, BandPlan::kMaxBands>, 3> coherent_{};
+    bool wide_ = false;       // the pattern aimed at: + + - - (else alternating)
+    bool freshLayout_ = true; // the next design() chooses the pattern without hysteresis
+    float mix_ = 0.f;         // 0 alternating .. 1 + + - -, moving toward wide_
+    float mixRate_ = 1.f;     // its change per sample
     int bands_ = 16;
     BandSpacing spacing_ = BandSpacing::Log;
     Vec attack_{};
