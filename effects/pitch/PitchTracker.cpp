@@ -24,7 +24,8 @@ void PitchTracker::prepare(double sampleRate) {
         dsp::BiquadCoeffs::design(dsp::FilterKind::LowPass, sampleRate, cutoff, dsp::kButterworth4QHigh));
 
     const double maxPeriodFull = sampleRate / kMinHz;
-    fine_.prepare(static_cast<std::size_t>(2.0 * maxPeriodFull + 4.0 * fineMin_ + 16.0));
+    // The refinement reads up to a hop after its analysis.
+    fine_.prepare(static_cast<std::size_t>(2.0 * maxPeriodFull + 4.0 * fineMin_ + hopFull_ + 16.0));
     reduced_.prepare(static_cast<std::size_t>(window_ + 8));
     std::size_t fftSize = 64;
     while (fftSize < static_cast<std::size_t>(window_ + maxLag_ + 2))
@@ -45,6 +46,8 @@ void PitchTracker::reset() noexcept {
     reducedCount_ = 0;
     history_.fill(Estimate{});
     head_ = 0;
+    refining_ = false;
+    credit_ = 0.0;
 }
 
 void PitchTracker::push(float x) noexcept {
@@ -52,16 +55,117 @@ void PitchTracker::push(float x) noexcept {
     const float y = lowpass_[1].process(lowpass_[0].process(x));
     fine_.write(count_, y);
     ++count_;
+    if (refining_) {
+        credit_ += rate_;
+        while (refining_ && credit_ >= 1.0) {
+            const uint64_t before = fineEvaluations_;
+            refineStep();
+            if (fineEvaluations_ != before) credit_ -= 1.0;
+        }
+    }
     if (++phase_ < decimation_) return;
     phase_ = 0;
     reduced_.write(reducedCount_, y);
     ++reducedCount_;
-    if (reducedCount_ % hop_ == 0) analyse();
+    if (reducedCount_ % hop_ == 0) {
+        finishRefinement(); // never needed with the pacing; a guard
+        analyse();
+    }
+}
+
+void PitchTracker::finishRefinement() noexcept {
+    while (refining_)
+        refineStep();
+}
+
+void PitchTracker::publish() noexcept {
+    head_ = (head_ + 1) % kHistory;
+    history_[head_] = pending_;
+    refining_ = false;
+}
+
+// One full-rate evaluation of the refinement in progress, or a decision that needs none.
+void PitchTracker::refineStep() noexcept {
+    const int maxLag = static_cast<int>(std::ceil(sampleRate_ / kMinHz)) + 2;
+    switch (step_) {
+    case Step::Next: {
+        while (key_ < keys_ && keyVal_[static_cast<std::size_t>(key_)] < kCandidateRatio * highest_)
+            ++key_;
+        if (key_ >= keys_) {
+            publish(); // no candidate reached the pick: unvoiced
+            return;
+        }
+        const auto k = static_cast<std::size_t>(key_);
+        const double coarse = (keyLag_[k] + keyOffset_[k]) * static_cast<double>(decimation_);
+        lag_ = std::clamp(static_cast<int>(std::lround(coarse)), 3, maxLag);
+        // Whole periods (the ripple a partial period leaves in the NSDF cancels), at least 2 ms of them.
+        length_ = lag_ * std::max(1, (fineMin_ + lag_ - 1) / lag_);
+        climbed_ = 0;
+        step_ = Step::Here;
+        return;
+    }
+    case Step::Here:
+        here_ = fineNsdf(lag_, length_);
+        step_ = Step::Below;
+        return;
+    case Step::Below:
+        below_ = fineNsdf(lag_ - 1, length_);
+        step_ = Step::Above;
+        return;
+    case Step::Above:
+        above_ = fineNsdf(lag_ + 1, length_);
+        step_ = Step::Climb;
+        return;
+    case Step::Climb:
+        break;
+    }
+    // The coarse lag is within a reduced sample (D full-rate samples) of the peak: climb to it.
+    if (climbed_ < decimation_ + 2) {
+        if (above_ > here_ && lag_ + 1 < maxLag) {
+            below_ = here_;
+            here_ = above_;
+            ++lag_;
+            ++climbed_;
+            above_ = fineNsdf(lag_ + 1, length_);
+            return;
+        }
+        if (below_ > here_ && lag_ - 1 > 3) {
+            above_ = here_;
+            here_ = below_;
+            --lag_;
+            ++climbed_;
+            below_ = fineNsdf(lag_ - 1, length_);
+            return;
+        }
+    }
+    const double denom = below_ - 2.0 * here_ + above_;
+    Peak fine{static_cast<double>(lag_), here_};
+    if (denom < 0.0) {
+        const double offset = std::clamp(0.5 * (below_ - above_) / denom, -0.5, 0.5);
+        fine.lag += offset;
+        fine.height = here_ - 0.25 * (below_ - above_) * offset;
+    }
+    if (fine.height < kPickRatio * std::max(highest_, fine.height)) {
+        ++key_;
+        step_ = Step::Next;
+        return;
+    }
+    pending_.clarity = std::min(fine.height, 1.0);
+    if (pending_.clarity >= threshold_) {
+        pending_.period = fine.lag;
+        pending_.voiced = true;
+    }
+    publish();
 }
 
 void PitchTracker::analyse() noexcept {
-    Estimate e;
-    e.centre = static_cast<double>(count_) - 0.5 * window_ * decimation_;
+    pending_ = Estimate{};
+    pending_.centre = static_cast<double>(count_) - 0.5 * window_ * decimation_;
+    refineEnd_ = count_;
+    keys_ = 0;
+    key_ = 0;
+    step_ = Step::Next;
+    highest_ = 0.0;
     const Estimate& previous = history_[head_];
 
     const auto w = static_cast<std::size_t>(window_);
@@ -100,16 +204,25 @@ void PitchTracker::analyse() noexcept {
         }
 
         // Key maxima: the highest point of each positive lobe after the first negative-going crossing.
-        constexpr int kMaxKeys = 32;
-        int bestLag[kMaxKeys];
-        double bestVal[kMaxKeys];
-        int keys = 0;
-        double highest = 0.0;
         int tau = 1;
         while (tau <= maxLag_ && nsdf_[static_cast<std::size_t>(tau)] > 0.0)
             ++tau;
         int lobeLag = -1;
         double lobeVal = 0.0;
+        auto keep = [&] {
+            if (keys_ < kMaxKeys) {
+                const auto k = static_cast<std::size_t>(keys_);
+                keyLag_[k] = lobeLag;
+                keyVal_[k] = lobeVal;
+                // A parabola through the coarse NSDF: the fine climb starts nearer the peak.
+                const double a = nsdf_[static_cast<std::size_t>(lobeLag - 1)];
+                const double c = nsdf_[static_cast<std::size_t>(lobeLag + 1)];
+                const double d = a - 2.0 * lobeVal + c;
+                keyOffset_[k] = d < 0.0 ? std::clamp(0.5 * (a - c) / d, -0.5, 0.5) : 0.0;
+                ++keys_;
+            }
+            highest_ = std::max(highest_, lobeVal);
+        };
         for (; tau <= maxLag_; ++tau) {
             const double v = nsdf_[static_cast<std::size_t>(tau)];
             if (v > 0.0) {
@@ -119,47 +232,35 @@ void PitchTracker::analyse() noexcept {
                     lobeVal = v;
                 }
             } else if (lobeLag >= 0) {
-                if (keys < kMaxKeys) {
-                    bestLag[keys] = lobeLag;
-                    bestVal[keys] = lobeVal;
-                    ++keys;
-                }
-                highest = std::max(highest, lobeVal);
+                keep();
                 lobeLag = -1;
                 lobeVal = 0.0;
             }
         }
-        if (lobeLag >= 0 && keys < kMaxKeys) { // a lobe still open at the longest lag
-            bestLag[keys] = lobeLag;
-            bestVal[keys] = lobeVal;
-            ++keys;
-            highest = std::max(highest, lobeVal);
-        }
+        if (lobeLag >= 0) keep(); // a lobe still open at the longest lag
         // McLeod's rule on heights that can be trusted: on the coarse lag grid a narrow peak (a high note,
         // or bright harmonics) that falls between two lags reads low, and the octave below would win. So
-        // each candidate, in order, is measured again on the full-rate signal, and the first whose true
-        // height reaches kPickRatio x the highest is the period.
-        const double threshold = previous.voiced ? kClarityHold : kClarityOn;
-        for (int i = 0; i < keys; ++i) {
-            if (bestVal[i] < kCandidateRatio * highest) continue;
-            const Peak fine = refine(bestLag[i] * static_cast<double>(decimation_));
-            if (fine.height < kPickRatio * std::max(highest, fine.height)) continue;
-            e.clarity = std::min(fine.height, 1.0);
-            if (e.clarity >= threshold) {
-                e.period = fine.lag;
-                e.voiced = true;
-            }
-            break;
-        }
+        // each candidate, in order, is measured again on the full-rate signal (refineStep(), over the next
+        // samples), and the first whose true height reaches kPickRatio x the highest is the period.
+        int candidates = 0;
+        for (int i = 0; i < keys_; ++i)
+            if (keyVal_[static_cast<std::size_t>(i)] >= kCandidateRatio * highest_) ++candidates;
+        rate_ = candidates * (decimation_ + 5) / (0.9 * hopFull_);
+        threshold_ = previous.voiced ? kClarityHold : kClarityOn;
     }
-    head_ = (head_ + 1) % kHistory;
-    history_[head_] = e;
+    if (keys_ == 0) {
+        publish();
+        return;
+    }
+    refining_ = true;
+    credit_ = 0.0;
 }
 
 double PitchTracker::fineNsdf(int lag, int length) const noexcept {
     // The last `length` samples against the `length` samples `lag` earlier. Four partial sums break the
     // dependency chains (no -ffast-math here, so the compiler will not reassociate by itself).
-    const int64_t end = count_;
+    ++fineEvaluations_;
+    const int64_t end = refineEnd_;
     double r[4] = {0, 0, 0, 0}, m[4] = {0, 0, 0, 0};
     int j = 0;
     for (; j + 4 <= length; j += 4) {
@@ -181,40 +282,6 @@ double PitchTracker::fineNsdf(int lag, int length) const noexcept {
     const double rs = r[0] + r[1] + r[2] + r[3];
     const double ms = m[0] + m[1] + m[2] + m[3];
     return ms > 1e-20 ? 2.0 * rs / ms : 0.0;
-}
-
-PitchTracker::Peak PitchTracker::refine(double coarsePeriod) noexcept {
-    const int maxLag = static_cast<int>(std::ceil(sampleRate_ / kMinHz)) + 2;
-    int lag = std::clamp(static_cast<int>(std::lround(coarsePeriod)), 3, maxLag);
-    // Whole periods (the ripple a partial period leaves in the NSDF cancels), at least 2 ms of them.
-    const int length = lag * std::max(1, (fineMin_ + lag - 1) / lag);
-    double here = fineNsdf(lag, length);
-    double below = fineNsdf(lag - 1, length);
-    double above = fineNsdf(lag + 1, length);
-    // The coarse lag is within a reduced sample (D full-rate samples) of the peak: climb to it.
-    for (int steps = 0; steps < decimation_ + 2; ++steps) {
-        if (above > here && lag + 1 < maxLag) {
-            below = here;
-            here = above;
-            ++lag;
-            above = fineNsdf(lag + 1, length);
-        } else if (below > here && lag - 1 > 3) {
-            above = here;
-            here = below;
-            --lag;
-            below = fineNsdf(lag - 1, length);
-        } else {
-            break;
-        }
-    }
-    const double denom = below - 2.0 * here + above;
-    Peak p{static_cast<double>(lag), here};
-    if (denom < 0.0) {
-        const double offset = std::clamp(0.5 * (below - above) / denom, -0.5, 0.5);
-        p.lag += offset;
-        p.height = here - 0.25 * (below - above) * offset;
-    }
-    return p;
 }
 
 const PitchTracker::Estimate& PitchTracker::estimateAt(double position) const noexcept {

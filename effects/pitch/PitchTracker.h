@@ -8,12 +8,13 @@
 //     normalised square difference function (NSDF) is computed over the last two periods of the lowest
 //     note (70 Hz, below drop-D's D2), its autocorrelation part by one real FFT pair. Its key maxima (the
 //     top of each positive lobe) are the candidate periods.
-//  3. McLeod's rule picks the first candidate whose height reaches 0.9 x the highest (the shortest period
-//     that explains the signal, so no sub-octave errors), but heights read off the coarse lag grid cannot
-//     be trusted: a narrow peak (a high note, bright harmonics) that falls between two lags reads low and
-//     the octave below would win. So each candidate, in order, is measured again on the full-rate signal:
-//     the NSDF over one period (at least 2 ms) at the whole-sample lags around it, hill-climbed to the
-//     maximum and interpolated by a parabola. On a periodic signal the NSDF is exactly 1 at the true
+//  3. (Spread over the samples after the hop, so no sample carries all of it: the result is published
+//     within 0.9 hop.) McLeod's rule picks the first candidate whose height reaches 0.9 x the highest (the
+//     shortest period that explains the signal, so no sub-octave errors), but heights read off the coarse lag
+//     grid cannot be trusted: a narrow peak (a high note, bright harmonics) that falls between two lags reads
+//     low and the octave below would win. So each candidate, in order, is measured again on the full-rate
+//     signal: the NSDF over one period (at least 2 ms) at the whole-sample lags around it, hill-climbed to
+//     the maximum and interpolated by a parabola. On a periodic signal the NSDF is exactly 1 at the true
 //     period and below it elsewhere, so the period lands within a few hundredths of a sample (well under a
 //     cent, which the harmonizer's MIDI mode needs) and its height is the clarity (1 = exactly periodic).
 //  4. Voiced = clarity >= 0.8 (0.6 to stay voiced) above -70 dBFS. The estimates of the last 160 ms are
@@ -69,14 +70,21 @@ public:
     double periodAt(double position) const noexcept;
     double frequencyAt(double position) const noexcept;
     double sampleRate() const noexcept { return sampleRate_; }
+    // Diagnostics for tests: full-rate NSDF evaluations (step 3) since prepare().
+    uint64_t fineEvaluations() const noexcept { return fineEvaluations_; }
 
 private:
     struct Peak {
         double lag = 0.0;    // full-rate samples
         double height = 0.0; // NSDF
     };
+    enum class Step : uint8_t { Next, Here, Below, Above, Climb };
+    static constexpr int kMaxKeys = 32;
+
     void analyse() noexcept;
-    Peak refine(double coarsePeriod) noexcept;
+    void refineStep() noexcept;
+    void finishRefinement() noexcept;
+    void publish() noexcept;
     double fineNsdf(int lag, int length) const noexcept;
 
     double sampleRate_ = 48000.0;
@@ -102,6 +110,25 @@ private:
     std::vector<double> nsdf_;
     std::array<Estimate, kHistory> history_{};
     std::size_t head_ = 0;
+    mutable uint64_t fineEvaluations_ = 0;
+
+    // Step 3, spread over the samples after the hop: at most `rate_` evaluations a sample (credit-paced),
+    // enough to finish the worst case (every candidate climbing the whole way) within 0.9 hop.
+    bool refining_ = false;
+    Estimate pending_;
+    int64_t refineEnd_ = 0; // count_ at the analysis: the fine window ends there
+    std::array<int, kMaxKeys> keyLag_{};
+    std::array<double, kMaxKeys> keyVal_{};
+    std::array<double, kMaxKeys> keyOffset_{}; // parabola through the coarse NSDF, in reduced samples
+    int keys_ = 0;
+    double highest_ = 0.0;
+    double threshold_ = 0.0;
+    double rate_ = 0.0;
+    double credit_ = 0.0;
+    Step step_ = Step::Next;
+    int key_ = 0;
+    int lag_ = 0, length_ = 0, climbed_ = 0;
+    double here_ = 0.0, below_ = 0.0, above_ = 0.0;
 };
 
 } // namespace stagerack::fx
