@@ -1047,7 +1047,7 @@ TEST(Looper, StatusReadFromAnotherThreadIsNeverTorn) {
     std::vector<std::thread> load;
     std::atomic<uint64_t> sink{0};
     for (unsigned n = 0; n < std::max(2u, std::thread::hardware_concurrency()); ++n)
-        load.emplace_back([&] {
+        load.emplace_back([&, n] {
             uint64_t x = n + 1;
             while (!done.load(std::memory_order_relaxed))
                 x = x * 6364136223846793005ull + 1442695040888963407ull;
