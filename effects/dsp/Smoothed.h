@@ -10,6 +10,10 @@ namespace stagerack::dsp {
 inline float dbToGain(float db) noexcept {
     return std::pow(10.f, db * 0.05f);
 }
+// A level knob whose bottom means off: at or below `floorDb` the gain is exactly 0.
+inline float dbToGainOrOff(float db, float floorDb) noexcept {
+    return db <= floorDb ? 0.f : dbToGain(db);
+}
 inline float gainToDb(float g) noexcept {
     return 20.f * std::log10(g);
 }

@@ -22,7 +22,7 @@ inline float flushTiny(float x) noexcept {
 }
 
 inline float levelGain(float db) noexcept {
-    return db <= Looper::kLevelFloorDb ? 0.f : dsp::dbToGain(db);
+    return dsp::dbToGainOrOff(db, Looper::kLevelFloorDb);
 }
 
 inline float finiteOrZero(float x) noexcept {

@@ -264,7 +264,7 @@ private:
         int foldNote = -1; // the held note `fold` was chosen for
     };
 
-    static float levelGain(float db) noexcept { return db <= kOffDb ? 0.f : dsp::dbToGain(db); }
+    static float levelGain(float db) noexcept { return dsp::dbToGainOrOff(db, kOffDb); }
     int mode() const noexcept;
     float param(std::size_t voice, std::size_t first) const noexcept {
         return values_[first + voice * kVoiceStride];

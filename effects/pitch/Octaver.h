@@ -110,7 +110,7 @@ public:
     uint32_t tailSamples() const noexcept { return geometry_.tailFrames(); }
 
 private:
-    static float levelGain(float db) noexcept { return db <= kOffDb ? 0.f : dsp::dbToGain(db); }
+    static float levelGain(float db) noexcept { return dsp::dbToGainOrOff(db, kOffDb); }
     void updateTone() noexcept;
 
     std::array<float, kParamCount> values_{};
